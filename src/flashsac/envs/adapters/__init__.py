@@ -1,0 +1,1 @@
+"""One module per simulator family; each imports its simulator package lazily inside its functions."""

@@ -1,0 +1,153 @@
+"""The batched, torch-native environment contract every simulator is adapted to.
+
+An adapter owes the trainer exactly this:
+
+* ``spec`` -- an :class:`EnvSpec` describing shapes, bounds, device and capabilities. It never changes.
+* ``reset(seed) -> (obs, critic_obs)`` -- resets all ``num_envs`` environments. ``obs`` is
+  ``(num_envs, obs_dim)`` float32 on ``spec.device``; ``critic_obs`` is ``(num_envs, critic_obs_dim)``
+  when the simulator offers privileged critic observations, else ``None``. The same seed gives the same
+  observations.
+* ``step(action) -> Step`` -- ``action`` is ``(num_envs, action_dim)`` float32 on ``spec.device``, in
+  environment units and inside ``[spec.action_low, spec.action_high]``. Autoreset is **same-step**: where an
+  episode ended, ``Step.obs`` is already the first observation of the next episode and ``Step.final_obs`` is
+  the true last observation ``s_{t+1}`` of the ended one (dense: equal to ``obs`` where nothing ended).
+  ``terminated`` (no bootstrap: failure or success) and ``truncated`` (time limit: bootstrap from
+  ``final_obs``) are never merged. ``info`` holds tensors only, e.g. ``success`` ``(num_envs,)`` bool.
+* ``close()`` -- releases the simulator; calling it twice is harmless.
+
+Simulators that cannot return the pre-reset observation set ``spec.exact_final_obs = False``; their
+``final_obs`` is then the post-reset observation and the trainer warns (see ALGORITHM.md section 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import torch
+
+__all__ = ["EnvSpec", "Step", "VecEnv", "validate_spec"]
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """Static description of a batched environment.
+
+    Attributes:
+        task: Task name as the user typed it (e.g. ``"pendulum-swingup"``).
+        num_envs: Number of environments stepped together.
+        obs_dim: Size of the actor observation vector.
+        action_dim: Number of action dimensions.
+        action_low: ``(action_dim,)`` float32 lower bounds, finite, in environment units.
+        action_high: ``(action_dim,)`` float32 upper bounds, finite, strictly above ``action_low``.
+        max_episode_steps: Time limit in env steps (episodes are truncated there), or ``None`` if unbounded.
+        device: Device on which every tensor of ``reset``/``step`` lives.
+        critic_obs_dim: Size of the privileged critic observation, or ``None`` (critic sees ``obs``).
+        control_dt: Seconds of simulated time per env step (for videos and export manifests).
+        joint_names: Names of the actuated joints in action order, where known.
+        exact_final_obs: ``True`` when ``Step.final_obs`` is the true pre-reset observation.
+        shares_instance: ``True`` when evaluation must reuse the training instance.
+        can_render: ``True`` when the adapter can render RGB frames.
+    """
+
+    task: str
+    num_envs: int
+    obs_dim: int
+    action_dim: int
+    action_low: torch.Tensor
+    action_high: torch.Tensor
+    max_episode_steps: int | None
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    critic_obs_dim: int | None = None
+    control_dt: float = 0.0
+    joint_names: tuple[str, ...] = ()
+    exact_final_obs: bool = True
+    shares_instance: bool = False
+    can_render: bool = False
+
+    @property
+    def critic_input_dim(self) -> int:
+        """Observation size the critic consumes (privileged size when present)."""
+        return self.critic_obs_dim if self.critic_obs_dim is not None else self.obs_dim
+
+
+@dataclass
+class Step:
+    """What one batched ``step`` returns; every tensor has leading dimension ``num_envs``.
+
+    Attributes:
+        obs: ``(N, obs_dim)`` next observation, already reset where an episode ended.
+        reward: ``(N,)`` float32 reward of this transition.
+        terminated: ``(N,)`` bool, episode ended in a terminal state (do not bootstrap).
+        truncated: ``(N,)`` bool, episode cut by the time limit (bootstrap from ``final_obs``).
+        final_obs: ``(N, obs_dim)`` the true ``s_{t+1}``; equals ``obs`` where neither flag is set.
+        critic_obs: ``(N, critic_obs_dim)`` privileged next observation (post-reset), or ``None``.
+        final_critic_obs: ``(N, critic_obs_dim)`` privileged true ``s_{t+1}``, or ``None``.
+        info: Extra per-env tensors, e.g. ``success`` ``(N,)`` bool.
+    """
+
+    obs: torch.Tensor
+    reward: torch.Tensor
+    terminated: torch.Tensor
+    truncated: torch.Tensor
+    final_obs: torch.Tensor
+    critic_obs: torch.Tensor | None = None
+    final_critic_obs: torch.Tensor | None = None
+    info: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    @property
+    def done(self) -> torch.Tensor:
+        """``(N,)`` bool: the episode ended, for either reason."""
+        return self.terminated | self.truncated
+
+
+@runtime_checkable
+class VecEnv(Protocol):
+    """A batch of ``spec.num_envs`` environments behind the contract of this module."""
+
+    @property
+    def spec(self) -> EnvSpec:
+        """The static description of this environment batch."""
+        ...
+
+    def reset(self, seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Reset every env; return ``(obs, critic_obs)``."""
+        ...
+
+    def step(self, action: torch.Tensor) -> Step:
+        """Advance every env by one step with same-step autoreset."""
+        ...
+
+    def close(self) -> None:
+        """Release resources; idempotent."""
+        ...
+
+
+def validate_spec(spec: EnvSpec) -> None:
+    """Check an adapter's spec: positive sizes, finite and ordered per-dimension bounds.
+
+    Raises:
+        ValueError: naming the offending field and what to do about it.
+    """
+    for name in ("num_envs", "obs_dim", "action_dim"):
+        if getattr(spec, name) < 1:
+            raise ValueError(f"EnvSpec.{name} must be >= 1, got {getattr(spec, name)} (task {spec.task!r}).")
+    for name in ("action_low", "action_high"):
+        bound = getattr(spec, name)
+        if tuple(bound.shape) != (spec.action_dim,):
+            raise ValueError(
+                f"EnvSpec.{name} must have shape ({spec.action_dim},), got {tuple(bound.shape)} "
+                f"(task {spec.task!r})."
+            )
+        if not bool(torch.isfinite(bound).all()):
+            raise ValueError(
+                f"EnvSpec.{name} has non-finite entries {bound.tolist()} (task {spec.task!r}): SAC maps tanh "
+                "onto the bounds, so they must be finite. Give the adapter finite bounds (e.g. from joint limits)."
+            )
+    if not bool((spec.action_high > spec.action_low).all()):
+        raise ValueError(
+            f"EnvSpec.action_high must exceed action_low in every dimension (task {spec.task!r}): "
+            f"low={spec.action_low.tolist()}, high={spec.action_high.tolist()}."
+        )
+    if spec.max_episode_steps is not None and spec.max_episode_steps < 1:
+        raise ValueError(f"EnvSpec.max_episode_steps must be >= 1 or None, got {spec.max_episode_steps}.")

@@ -1,0 +1,89 @@
+"""Simulator families by name: task lists, install checks and factories, all imported lazily.
+
+A family is a module under ``flashsac.envs.adapters`` (or ``flashsac.envs.torch_tasks``) exposing:
+
+* ``TASKS_HINT: str`` -- a short human description of the task names, for error messages;
+* ``list_tasks() -> list[str]`` -- valid task names (may import the simulator package, never starts it);
+* ``require() -> None`` -- raises :class:`MissingSimulatorError` with the install command when absent;
+* ``make(task, num_envs, seed, device, max_episode_steps) -> VecEnv``.
+
+The trainer and CLI only ever call :func:`check_env` (before anything starts) and :func:`make_env`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+import torch
+
+from flashsac.envs.protocol import VecEnv, validate_spec
+
+__all__ = ["FAMILIES", "MissingSimulatorError", "UnknownTaskError", "check_env", "family", "make_env"]
+
+
+class MissingSimulatorError(RuntimeError):
+    """A simulator package is not installed (or at an incompatible version); says how to fix it."""
+
+
+class UnknownTaskError(ValueError):
+    """The task name is not one of the family's tasks; lists the valid ones."""
+
+
+@dataclass(frozen=True)
+class _Family:
+    module: str
+    description: str
+
+
+FAMILIES: dict[str, _Family] = {
+    "torch": _Family("flashsac.envs.torch_tasks", "built-in batched torch tasks (any device, no extra install)"),
+    "mujoco": _Family("flashsac.envs.adapters.mujoco", "gymnasium MuJoCo v5 tasks (pip install 'flashsac[mujoco]')"),
+    "dmc": _Family("flashsac.envs.adapters.dmc", "DeepMind Control suite (pip install 'flashsac[dmc]')"),
+}
+
+
+def family(name: str) -> ModuleType:
+    """Import and return the family module for ``env.name``.
+
+    Raises:
+        UnknownTaskError: if ``name`` is not a known family.
+    """
+    if name not in FAMILIES:
+        choices = ", ".join(f"{k} ({v.description})" for k, v in FAMILIES.items())
+        raise UnknownTaskError(f"env.name={name!r} is not a simulator family. Valid choices: {choices}.")
+    return importlib.import_module(FAMILIES[name].module)
+
+
+def check_env(name: str, task: str) -> None:
+    """Fail fast, before any simulator starts, if the family is unknown/missing or the task is unknown.
+
+    Raises:
+        UnknownTaskError: naming ``env.name`` or ``env.task`` and the valid choices.
+        MissingSimulatorError: with the install command.
+    """
+    module = family(name)
+    module.require()
+    tasks = module.list_tasks()
+    if task not in tasks:
+        raise UnknownTaskError(
+            f"env.task={task!r} is not a task of env={name}. Valid choices: {', '.join(sorted(tasks))}."
+        )
+
+
+def make_env(
+    name: str,
+    task: str,
+    num_envs: int,
+    seed: int,
+    device: torch.device,
+    max_episode_steps: int | None = None,
+) -> VecEnv:
+    """Build a batched environment behind the env contract and check its spec."""
+    check_env(name, task)
+    env: VecEnv = family(name).make(
+        task=task, num_envs=num_envs, seed=seed, device=device, max_episode_steps=max_episode_steps
+    )
+    validate_spec(env.spec)
+    return env

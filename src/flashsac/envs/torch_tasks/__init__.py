@@ -1,0 +1,39 @@
+"""Built-in batched torch tasks: N envs as tensors on any device, no simulator package needed.
+
+They are the embedded default task and the stand-in for GPU simulators in tests (1024 envs on one device).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from flashsac.envs.torch_tasks.base import BatchedTorchTask
+from flashsac.envs.torch_tasks.cartpole import CartpoleBalance
+from flashsac.envs.torch_tasks.pendulum import PendulumSwingup
+
+TASKS: dict[str, type[BatchedTorchTask]] = {
+    "pendulum-swingup": PendulumSwingup,
+    "cartpole-balance": CartpoleBalance,
+}
+TASKS_HINT = "pendulum-swingup, cartpole-balance"
+
+
+def list_tasks() -> list[str]:
+    """Names of the built-in tasks."""
+    return list(TASKS)
+
+
+def require() -> None:
+    """Built-in tasks need nothing beyond torch."""
+
+
+def make(
+    task: str, num_envs: int, seed: int, device: torch.device, max_episode_steps: int | None = None
+) -> BatchedTorchTask:
+    """Build ``num_envs`` copies of ``task`` on ``device``, seeded with ``seed``."""
+    env = TASKS[task](task, num_envs, device, max_episode_steps)
+    env.reset(seed)
+    return env
+
+
+__all__ = ["TASKS", "BatchedTorchTask", "CartpoleBalance", "PendulumSwingup", "list_tasks", "make", "require"]
