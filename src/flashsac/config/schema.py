@@ -112,6 +112,8 @@ class LoggingConfig:
 
     root_dir: str = "runs"
     group: str = "default"
+    run_dir: str | None = None
+    """Explicit run directory; by default ``<root_dir>/<group>/<env>-<task>/<timestamp>_s<seed>``."""
     tensorboard: bool = True
     csv: bool = True
     progress: bool = True

@@ -136,8 +136,7 @@ def validate_spec(spec: EnvSpec) -> None:
         bound = getattr(spec, name)
         if tuple(bound.shape) != (spec.action_dim,):
             raise ValueError(
-                f"EnvSpec.{name} must have shape ({spec.action_dim},), got {tuple(bound.shape)} "
-                f"(task {spec.task!r})."
+                f"EnvSpec.{name} must have shape ({spec.action_dim},), got {tuple(bound.shape)} (task {spec.task!r})."
             )
         if not bool(torch.isfinite(bound).all()):
             raise ValueError(

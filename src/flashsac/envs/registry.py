@@ -5,7 +5,8 @@ A family is a module under ``flashsac.envs.adapters`` (or ``flashsac.envs.torch_
 * ``TASKS_HINT: str`` -- a short human description of the task names, for error messages;
 * ``list_tasks() -> list[str]`` -- valid task names (may import the simulator package, never starts it);
 * ``require() -> None`` -- raises :class:`MissingSimulatorError` with the install command when absent;
-* ``make(task, num_envs, seed, device, max_episode_steps) -> VecEnv``.
+* ``make(task, num_envs, seed, device, max_episode_steps) -> VecEnv``;
+* optionally ``SOLVED_RETURNS: dict[str, float]`` -- mean evaluation return at which a task counts as solved.
 
 The trainer and CLI only ever call :func:`check_env` (before anything starts) and :func:`make_env`.
 """
@@ -20,7 +21,15 @@ import torch
 
 from flashsac.envs.protocol import VecEnv, validate_spec
 
-__all__ = ["FAMILIES", "MissingSimulatorError", "UnknownTaskError", "check_env", "family", "make_env"]
+__all__ = [
+    "FAMILIES",
+    "MissingSimulatorError",
+    "UnknownTaskError",
+    "check_env",
+    "family",
+    "make_env",
+    "solved_return",
+]
 
 
 class MissingSimulatorError(RuntimeError):
@@ -87,3 +96,8 @@ def make_env(
     )
     validate_spec(env.spec)
     return env
+
+
+def solved_return(name: str, task: str) -> float | None:
+    """The family's "solved" evaluation-return threshold for ``task``, or ``None`` if it defines none."""
+    return getattr(family(name), "SOLVED_RETURNS", {}).get(task)

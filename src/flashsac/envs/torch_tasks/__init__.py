@@ -11,11 +11,13 @@ from flashsac.envs.torch_tasks.base import BatchedTorchTask
 from flashsac.envs.torch_tasks.cartpole import CartpoleBalance
 from flashsac.envs.torch_tasks.pendulum import PendulumSwingup
 
-TASKS: dict[str, type[BatchedTorchTask]] = {
+TASKS: dict[str, type[PendulumSwingup] | type[CartpoleBalance]] = {
     "pendulum-swingup": PendulumSwingup,
     "cartpole-balance": CartpoleBalance,
 }
 TASKS_HINT = "pendulum-swingup, cartpole-balance"
+# Mean deterministic evaluation return at which a task counts as solved (random policies: about -1200 and 20).
+SOLVED_RETURNS = {"pendulum-swingup": -250.0, "cartpole-balance": 475.0}
 
 
 def list_tasks() -> list[str]:

@@ -1,0 +1,1 @@
+"""Agents: the FlashSAC agent and the uniform-random warm-up policy."""

@@ -1,0 +1,62 @@
+"""Checkpoints: written atomically, loaded safely (tensors and plain data only, never code).
+
+A checkpoint is one ``torch.save`` file holding the agent state, the resolved config and the env spec as
+plain data, the run counters and RNG states. It is written to a temporary file in the same directory,
+flushed and fsynced, then renamed over the target, so a crash leaves either the old or the new file.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+__all__ = ["CheckpointError", "load_checkpoint", "save_checkpoint"]
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint could not be written or is not a safe, well-formed flashsac checkpoint."""
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    """Atomically write ``payload`` to ``path`` (temp file, fsync, rename, fsync of the directory)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as err:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise CheckpointError(f"could not write checkpoint {path}: {err}; the previous checkpoint is intact.") from err
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint with ``weights_only=True``: anything but tensors and plain data is refused.
+
+    Raises:
+        CheckpointError: if the file is missing, corrupt, or contains objects that would execute code.
+    """
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist.")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
+        raise CheckpointError(
+            f"refused to load {path}: it is corrupt or holds objects other than tensors and plain data "
+            f"(loading never executes code from a checkpoint). Detail: {err}"
+        ) from err
+    if not isinstance(payload, dict) or "agent" not in payload:
+        raise CheckpointError(f"{path} is not a flashsac checkpoint (no 'agent' entry).")
+    return payload

@@ -1,0 +1,37 @@
+"""Values derived from the configuration: iteration counts, update budget, interval lengths."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from flashsac.config.schema import RunConfig
+
+__all__ = ["Derived", "derive"]
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Quantities computed once from a :class:`RunConfig`.
+
+    Attributes:
+        num_iterations: Vector-env steps in the run (``num_env_steps / num_envs``, rounded up).
+        warmup_iterations: Vector steps of uniform-random actions before the first update.
+        total_updates: Updates the run will make (sets the LR schedule lengths).
+        value_support: ``(v_min, v_max)`` of the categorical critic.
+    """
+
+    num_iterations: int
+    warmup_iterations: int
+    total_updates: int
+    value_support: tuple[float, float]
+
+
+def derive(cfg: RunConfig) -> Derived:
+    """Compute the derived quantities of a run configuration (assumes it passed :func:`validate`)."""
+    num_envs = cfg.env.num_envs
+    num_iterations = math.ceil(cfg.train.num_env_steps / num_envs)
+    warmup_iterations = min(num_iterations, math.ceil(cfg.buffer.min_size / num_envs))
+    total_updates = max(1, math.floor((num_iterations - warmup_iterations) * cfg.train.updates_per_vector_step))
+    g_max = cfg.agent.normalized_g_max
+    return Derived(num_iterations, warmup_iterations, total_updates, (-g_max, g_max))

@@ -1,0 +1,188 @@
+"""The ``dmc`` family: every DeepMind Control suite task, named ``domain-task`` (``cartpole-swingup``).
+
+Each dm_control environment sits behind a thin ``gymnasium.Env`` (:class:`DMCEnv`, below) and is lifted into
+the contract by :class:`~flashsac.envs.gymnasium_vec.GymnasiumVecEnv`. ``shimmy[dm-control]`` 2.0.1 would
+install cleanly next to gymnasium 1.4 and dm-control 1.0.50, but it returns dict observations (needing a
+further ``FlattenObservation``, which orders keys alphabetically rather than as the task emits them) and
+pulls in h5py, imageio and gymnasium's MuJoCo renderer; the ~60-line wrapper here avoids both. Its episode-end
+mapping (LAST with discount 0 -> terminated, else truncated) is the same as below.
+
+Episodes last 1000 env steps (the paper's setting, and the suite's own default for every task but LQR): the
+suite's time limit is switched off and a gymnasium ``TimeLimit`` truncates instead, so
+``EnvSpec.max_episode_steps`` is exactly the effective limit whatever the task's control timestep. dm_control
+itself reports an episode end as step type LAST with discount 0 (terminal: ``terminated``) or discount > 0
+(time limit: ``truncated``).
+"""
+
+from __future__ import annotations
+
+import ctypes.util
+import importlib
+import os
+import sys
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from flashsac.envs.adapters.mujoco import actuated_joint_names
+from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
+from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
+
+__all__ = ["DEFAULT_EPISODE_STEPS", "TASKS_HINT", "DMCEnv", "list_tasks", "make", "require"]
+
+TASKS_HINT = "DeepMind Control suite tasks as domain-task, e.g. cartpole-swingup, walker-walk, humanoid-run, dog-trot"
+DEFAULT_EPISODE_STEPS = 1000
+_FIX = "pip install 'flashsac[dmc]'"
+# Tasks whose reset needs an OpenGL context (quadruped-escape re-uploads its heightfield to it).
+_NEEDS_OPENGL = frozenset({"quadruped-escape"})
+
+
+def _select_gl_backend() -> bool:
+    """Pick ``MUJOCO_GL`` unless the user did; return ``True`` when this module chose EGL.
+
+    Rendering is not offered yet (``can_render=False``), but quadruped-escape uploads its random terrain to an
+    OpenGL context at every reset, so a headless backend is chosen where libEGL exists. Without any choice
+    dm_control would probe GLFW, which needs a display.
+    """
+    if "MUJOCO_GL" in os.environ:
+        return False
+    use_egl = ctypes.util.find_library("EGL") is not None
+    os.environ["MUJOCO_GL"] = "egl" if use_egl else "disable"
+    return use_egl
+
+
+def _suite() -> ModuleType:
+    """Import ``dm_control.suite`` (no simulator starts), translating any failure into the install command."""
+    chose_egl = _select_gl_backend()
+    try:
+        return importlib.import_module("dm_control.suite")
+    except Exception as exc:  # ImportError, or e.g. AttributeError from an incompatible mujoco
+        if chose_egl:
+            # libEGL is installed but unusable (e.g. no GPU visible): drop the half-imported package and
+            # simulate without rendering, which every task but quadruped-escape supports.
+            for name in [m for m in sys.modules if m == "dm_control" or m.startswith("dm_control.")]:
+                del sys.modules[name]
+            os.environ["MUJOCO_GL"] = "disable"
+            return _suite()
+        reason = " ".join(str(exc).split())
+        raise MissingSimulatorError(
+            f"env=dmc needs dm_control, which cannot be imported ({type(exc).__name__}: {reason}); fix: {_FIX}"
+        ) from exc
+
+
+def require() -> None:
+    """Check that dm_control imports.
+
+    Raises:
+        MissingSimulatorError: with the reason and the install command.
+    """
+    _suite()
+
+
+def list_tasks() -> list[str]:
+    """Every suite task as ``domain-task`` (domain and task names keep their underscores)."""
+    return [f"{domain}-{task}" for domain, task in _suite().ALL_TASKS]
+
+
+def _flatten(observation: dict[str, Any]) -> np.ndarray:
+    """Concatenate a dm_control observation dict, in the dict's order, into one float32 vector."""
+    return np.concatenate([np.asarray(value, dtype=np.float32).ravel() for value in observation.values()])
+
+
+class DMCEnv(gym.Env):
+    """One dm_control suite environment as a ``gymnasium.Env`` with a flat float32 observation.
+
+    Args:
+        domain: Suite domain, e.g. ``"cartpole"``.
+        task: Suite task of that domain, e.g. ``"swingup"``.
+        seed: Seed of the task's random state (``task_kwargs={"random": seed}``); ``reset(seed=s)``
+            reseeds it.
+        time_limit: The suite's own time limit in seconds; ``inf`` leaves episode length to a ``TimeLimit``.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}
+
+    def __init__(self, domain: str, task: str, seed: int | None = None, time_limit: float = float("inf")) -> None:
+        self._env = _suite().load(domain, task, task_kwargs={"random": seed, "time_limit": time_limit})
+        size = sum(int(np.prod(spec.shape)) for spec in self._env.observation_spec().values())
+        self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(size,), dtype=np.float32)
+        action_spec = self._env.action_spec()
+        low = np.broadcast_to(action_spec.minimum, action_spec.shape).astype(np.float32)
+        high = np.broadcast_to(action_spec.maximum, action_spec.shape).astype(np.float32)
+        self.action_space = gym.spaces.Box(low, high, dtype=np.float32)
+
+    @property
+    def dt(self) -> float:
+        """Seconds of simulated time per env step."""
+        return float(self._env.control_timestep())
+
+    def joint_names(self) -> tuple[str, ...]:
+        """Return what each actuator drives, in action order."""
+        return actuated_joint_names(self._env.physics.model.ptr)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start an episode; a seed reseeds the task's random state exactly as ``task_kwargs`` would."""
+        super().reset(seed=seed)
+        if seed is not None:
+            self._env.task.random.seed(seed)
+        return _flatten(self._env.reset().observation), {}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Advance one control step; LAST with discount 0 is terminal, LAST with discount > 0 a time limit."""
+        timestep = self._env.step(np.asarray(action, dtype=np.float64))
+        ended = timestep.last()
+        terminated = bool(ended and timestep.discount == 0.0)
+        truncated = bool(ended and not terminated)
+        return _flatten(timestep.observation), float(timestep.reward or 0.0), terminated, truncated, {}
+
+    def close(self) -> None:
+        """Release the dm_control environment."""
+        self._env.close()
+
+
+def _joint_names(env: gym.Env) -> tuple[str, ...]:
+    unwrapped = env.unwrapped
+    return unwrapped.joint_names() if isinstance(unwrapped, DMCEnv) else ()
+
+
+def make(
+    task: str, num_envs: int, seed: int, device: torch.device, max_episode_steps: int | None = None
+) -> GymnasiumVecEnv:
+    """Build ``num_envs`` copies of the suite task ``task`` (``domain-task``); env ``i`` gets ``seed + i``.
+
+    Args:
+        task: ``domain-task``, e.g. ``"ball_in_cup-catch"``.
+        num_envs: Number of envs stepped synchronously.
+        seed: Seed of the first reset.
+        device: Device of the returned tensors.
+        max_episode_steps: Episode length in env steps; ``None`` gives the paper's 1000.
+    """
+    names = {f"{d}-{t}": (d, t) for d, t in _suite().ALL_TASKS}
+    if task not in names:
+        raise UnknownTaskError(f"env.task={task!r} is not a task of env=dmc. Valid choices: {', '.join(names)}.")
+    domain, suite_task = names[task]
+    if task in _NEEDS_OPENGL and importlib.import_module("dm_control._render").BACKEND == "off":
+        raise MissingSimulatorError(
+            f"env.task={task} uploads its random terrain to an OpenGL context at every reset, but rendering "
+            f"is disabled (MUJOCO_GL={os.environ.get('MUJOCO_GL')}); fix: install libEGL (e.g. apt-get "
+            "install libegl1) and set MUJOCO_GL=egl, or MUJOCO_GL=osmesa with libOSMesa."
+        )
+
+    def factory(env_seed: int) -> Callable[[], gym.Env]:
+        return lambda: DMCEnv(domain, suite_task, seed=env_seed)
+
+    env = GymnasiumVecEnv(
+        task,
+        [factory(seed + i) for i in range(num_envs)],
+        device,
+        max_episode_steps=max_episode_steps or DEFAULT_EPISODE_STEPS,
+        joint_names=_joint_names,
+    )
+    env.reset(seed)
+    return env

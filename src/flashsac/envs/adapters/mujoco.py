@@ -1,0 +1,106 @@
+"""The ``mujoco`` family: gymnasium MuJoCo v5 tasks (HalfCheetah-v5, Hopper-v5, Humanoid-v5, ...).
+
+Tasks are gymnasium ids; the envs are lifted into the contract by
+:class:`~flashsac.envs.gymnasium_vec.GymnasiumVecEnv` with their own action bounds and registered time limits.
+``mujoco`` is imported only by :func:`require` and :func:`make`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import gymnasium as gym
+import torch
+
+from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
+from flashsac.envs.registry import MissingSimulatorError
+
+__all__ = ["TASKS_HINT", "actuated_joint_names", "list_tasks", "make", "require"]
+
+TASKS_HINT = "gymnasium MuJoCo v5 ids, e.g. HalfCheetah-v5, Hopper-v5, Walker2d-v5, Ant-v5, Humanoid-v5"
+_FIX = "pip install 'flashsac[mujoco]'"
+_SUPPORTED_MAJOR = 3
+_ENTRY_POINT_PREFIX = "gymnasium.envs.mujoco"
+
+
+def list_tasks() -> list[str]:
+    """Gymnasium's registered MuJoCo v5 ids (read from gymnasium's registry; ``mujoco`` is not imported)."""
+    return sorted(
+        env_id
+        for env_id, spec in gym.registry.items()
+        if env_id.endswith("-v5")
+        and isinstance(spec.entry_point, str)
+        and spec.entry_point.startswith(_ENTRY_POINT_PREFIX)
+    )
+
+
+def require() -> None:
+    """Check that ``mujoco`` is importable at a supported major version.
+
+    Raises:
+        MissingSimulatorError: with the install command, when ``mujoco`` is absent or incompatible.
+    """
+    try:
+        mujoco = importlib.import_module("mujoco")
+    except ImportError as exc:
+        raise MissingSimulatorError(
+            f"env=mujoco needs the mujoco package, which cannot be imported ({exc}); fix: {_FIX}"
+        ) from exc
+    version = str(getattr(mujoco, "__version__", "0"))
+    if not version.split(".")[0].isdigit() or int(version.split(".")[0]) != _SUPPORTED_MAJOR:
+        raise MissingSimulatorError(
+            f"env=mujoco needs mujoco {_SUPPORTED_MAJOR}.x, found mujoco {version}; fix: {_FIX}"
+        )
+    try:
+        importlib.import_module("gymnasium.envs.mujoco.mujoco_env")
+    except Exception as exc:  # any failure here means the gymnasium/mujoco pair is unusable
+        reason = " ".join(str(exc).split())
+        raise MissingSimulatorError(
+            f"env=mujoco: gymnasium's MuJoCo envs fail to import ({type(exc).__name__}: {reason}); fix: {_FIX}"
+        ) from exc
+
+
+def actuated_joint_names(model: Any) -> tuple[str, ...]:
+    """Names of what each actuator of a ``mujoco.MjModel`` drives, in action order.
+
+    The joint's name where the actuator drives a joint (the usual case), else the actuator's own name
+    (tendon or site transmissions), so export manifests can map actions onto the robot.
+    """
+    names = []
+    for i in range(model.nu):
+        joint_transmission = int(model.actuator_trntype[i]) == 0  # mjTRN_JOINT
+        names.append(
+            model.joint(int(model.actuator_trnid[i, 0])).name if joint_transmission else model.actuator(i).name
+        )
+    return tuple(names)
+
+
+def _joint_names(env: gym.Env) -> tuple[str, ...]:
+    model = getattr(env.unwrapped, "model", None)
+    return () if model is None else actuated_joint_names(model)
+
+
+def make(
+    task: str, num_envs: int, seed: int, device: torch.device, max_episode_steps: int | None = None
+) -> GymnasiumVecEnv:
+    """Build ``num_envs`` copies of the gymnasium MuJoCo task ``task``; env ``i`` gets ``seed + i``.
+
+    Args:
+        task: A gymnasium MuJoCo v5 id, e.g. ``"Hopper-v5"``.
+        num_envs: Number of envs stepped synchronously.
+        seed: Seed of the first reset.
+        device: Device of the returned tensors.
+        max_episode_steps: Explicit time limit overriding the registered one (``None`` keeps it: 1000 for
+            most tasks).
+    """
+    require()
+
+    def factory() -> gym.Env:
+        return gym.make(task, max_episode_steps=max_episode_steps)
+
+    env = GymnasiumVecEnv(
+        task, [factory] * num_envs, device, max_episode_steps=max_episode_steps, joint_names=_joint_names
+    )
+    env.reset(seed)
+    return env

@@ -1,0 +1,7 @@
+"""Run records: scalar logs (TensorBoard, CSV), on-device metric accumulation and the progress bar."""
+
+from flashsac.logging.metrics import MetricAccumulator
+from flashsac.logging.progress import TrainingProgress
+from flashsac.logging.scalars import ScalarLogger
+
+__all__ = ["MetricAccumulator", "ScalarLogger", "TrainingProgress"]

@@ -1,0 +1,36 @@
+"""Average device-side metrics between log intervals with a single host synchronisation per flush."""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["MetricAccumulator"]
+
+
+class MetricAccumulator:
+    """Sums metric tensors per key on their device; :meth:`flush` returns the means as Python floats."""
+
+    def __init__(self) -> None:
+        self._sums: dict[str, torch.Tensor] = {}
+        self._counts: dict[str, int] = {}
+
+    def add(self, metrics: dict[str, torch.Tensor]) -> None:
+        """Accumulate one set of scalar tensors (no synchronisation)."""
+        for key, value in metrics.items():
+            value = value.detach().float()
+            if key in self._sums:
+                self._sums[key] = self._sums[key] + value
+                self._counts[key] += 1
+            else:
+                self._sums[key], self._counts[key] = value, 1
+
+    def flush(self) -> dict[str, float]:
+        """Means since the last flush (one device-to-host copy), then reset."""
+        if not self._sums:
+            return {}
+        keys = list(self._sums)
+        values = torch.stack([self._sums[k].to("cpu", non_blocking=False) for k in keys]).tolist()
+        means = {k: v / self._counts[k] for k, v in zip(keys, values, strict=True)}
+        self._sums.clear()
+        self._counts.clear()
+        return means

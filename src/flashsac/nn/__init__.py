@@ -1,0 +1,1 @@
+"""Neural-network building blocks: norm-bounded layers and the tanh-Gaussian distribution."""

@@ -1,0 +1,1 @@
+"""Device, precision, compile and seeding concerns, kept out of the algorithm."""

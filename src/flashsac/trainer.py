@@ -1,0 +1,294 @@
+"""The off-policy training loop: collect, store, learn, then log / evaluate / checkpoint on intervals.
+
+Counters: ``env_steps`` (transitions over all envs), ``iteration`` (vector steps), ``update_steps`` (gradient
+updates, owned by the agent). Every interval is counted in env steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from flashsac.agents.flashsac import FlashSACAgent
+from flashsac.agents.random import RandomPolicy
+from flashsac.buffers import ReplayBuffer
+from flashsac.checkpoint import save_checkpoint
+from flashsac.config.derive import derive
+from flashsac.config.schema import RunConfig
+from flashsac.envs.protocol import EnvSpec, Step, VecEnv
+from flashsac.envs.registry import make_env, solved_return
+from flashsac.evaluation import EvalResult, evaluate
+from flashsac.logging import MetricAccumulator, ScalarLogger, TrainingProgress
+from flashsac.plots import plot_learning_curve
+from flashsac.runtime.device import resolve_device
+from flashsac.runtime.seeding import seed_everything
+
+__all__ = ["TrainResult", "Trainer", "spec_to_dict"]
+
+_OBS_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+_EVAL_SEED_OFFSET = 1_000_003  # evaluation episodes never reuse the training seeds
+
+
+@dataclass
+class TrainResult:
+    """What a finished run reports."""
+
+    run_dir: Path
+    env_steps: int
+    update_steps: int
+    eval_env_steps: list[int] = field(default_factory=list)
+    eval_returns: list[float] = field(default_factory=list)
+    final_eval: dict[str, float] = field(default_factory=dict)
+    solved_return: float | None = None
+    wall_time_s: float = 0.0
+
+    @property
+    def solved(self) -> bool | None:
+        """Whether the final evaluation reached the task's solved threshold (``None`` if it has none)."""
+        if self.solved_return is None:
+            return None
+        return self.final_eval.get("eval/avg_return", -float("inf")) >= self.solved_return
+
+
+def spec_to_dict(spec: EnvSpec) -> dict[str, Any]:
+    """The env spec as plain data (for checkpoints and manifests)."""
+    out = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+    out["action_low"], out["action_high"] = spec.action_low.tolist(), spec.action_high.tolist()
+    out["device"] = str(spec.device)
+    out["joint_names"] = list(spec.joint_names)
+    return out
+
+
+class Trainer:
+    """Runs one FlashSAC training run into ``run_dir``.
+
+    Args:
+        cfg: A validated run configuration.
+        run_dir: Existing or new directory for TensorBoard events, scalars, checkpoints and plots.
+    """
+
+    def __init__(self, cfg: RunConfig, run_dir: Path) -> None:
+        self.cfg, self.run_dir = cfg, run_dir
+        self.derived = derive(cfg)
+        seed_everything(cfg.seed, cfg.deterministic)
+        if cfg.num_threads:
+            torch.set_num_threads(cfg.num_threads)
+        self.device = resolve_device(cfg.device, "device")
+        env_device = resolve_device(cfg.env.device, "env.device")
+        buffer_device = (
+            self.device if cfg.buffer.device == "auto" else resolve_device(cfg.buffer.device, "buffer.device")
+        )
+        e = cfg.env
+        self.env = make_env(e.name, e.task, e.num_envs, cfg.seed, env_device, e.max_episode_steps)
+        spec = self.env.spec
+        self.eval_env: VecEnv = (
+            self.env
+            if spec.shares_instance
+            else make_env(
+                e.name, e.task, e.num_eval_envs, cfg.seed + _EVAL_SEED_OFFSET, env_device, e.max_episode_steps
+            )
+        )
+        if not spec.exact_final_obs:
+            warnings.warn(
+                f"{e.name}/{e.task} cannot return the true final observation at time-outs; truncated transitions "
+                "bootstrap from the post-reset observation (biased targets at time limits).",
+                stacklevel=2,
+            )
+        self.solved_return = (
+            cfg.train.solved_return if cfg.train.solved_return is not None else solved_return(e.name, e.task)
+        )
+        self.agent = FlashSACAgent(spec, cfg.agent, self.device, self.derived.total_updates, seed=cfg.seed)
+        generator = torch.Generator(device=buffer_device)
+        generator.manual_seed(cfg.seed)
+        self.buffer = ReplayBuffer(
+            cfg.buffer.capacity,
+            spec.num_envs,
+            spec.obs_dim,
+            spec.action_dim,
+            n_step=cfg.agent.n_step,
+            gamma=cfg.agent.gamma,
+            device=buffer_device,
+            critic_obs_dim=spec.critic_obs_dim,
+            obs_dtype=_OBS_DTYPES[cfg.buffer.obs_dtype],
+            max_episode_steps=spec.max_episode_steps,
+            generator=generator,
+        )
+        self.random_policy = RandomPolicy(spec, seed=cfg.seed)
+        self.metrics = MetricAccumulator()
+        self.env_steps = 0
+        self.iteration = 0
+        self._update_budget = 0.0
+
+    # ------------------------------------------------------------------ the loop
+
+    def run(self) -> TrainResult:
+        """Train for the configured budget; return the evaluation history and final metrics."""
+        cfg, spec = self.cfg, self.env.spec
+        logger = ScalarLogger(self.run_dir, cfg.logging.tensorboard, cfg.logging.csv)
+        progress = TrainingProgress(cfg.train.num_env_steps, f"{cfg.env.name}/{cfg.env.task}", cfg.logging.progress)
+        result = TrainResult(self.run_dir, 0, 0, solved_return=self.solved_return)
+        start = time.perf_counter()
+        obs, critic_obs = self.env.reset(cfg.seed)
+        episode_return = torch.zeros(spec.num_envs, device=spec.device)
+        episode_length = torch.zeros(spec.num_envs, device=spec.device)
+        rate_clock, rate_env_steps, rate_updates = time.perf_counter(), 0, 0
+        try:
+            self._evaluate(logger, progress, result)
+            for iteration in range(self.derived.num_iterations):
+                self.iteration = iteration
+                step, action = self._collect(obs)
+                self._store(obs, critic_obs, action, step)
+                self._track_episodes(step, episode_return, episode_length)
+                obs, critic_obs = step.obs, step.critic_obs
+                self._learn()
+                previous, self.env_steps = self.env_steps, self.env_steps + spec.num_envs
+                if self._crossed(previous, cfg.train.log_every_env_steps):
+                    now = time.perf_counter()
+                    rates = {
+                        "perf/env_steps_per_s": (self.env_steps - rate_env_steps) / (now - rate_clock),
+                        "perf/updates_per_s": (self.agent.update_steps - rate_updates) / (now - rate_clock),
+                    }
+                    rate_clock, rate_env_steps, rate_updates = now, self.env_steps, self.agent.update_steps
+                    logger.log(self.env_steps, self.metrics.flush() | rates)
+                    progress.update(self.env_steps, rates["perf/env_steps_per_s"], rates["perf/updates_per_s"])
+                if self._crossed(previous, cfg.train.eval_every_env_steps):
+                    self._evaluate(logger, progress, result)
+                    if spec.shares_instance:
+                        obs, critic_obs = self.env.reset(cfg.seed + self.iteration)
+                if self._crossed(previous, cfg.train.checkpoint_every_env_steps):
+                    self.save(self.run_dir / "checkpoints" / f"step_{self.env_steps}.pt")
+            if result.eval_env_steps[-1] != self.env_steps:
+                self._evaluate(logger, progress, result)
+            self.save(self.run_dir / "checkpoints" / "final.pt")
+        finally:
+            progress.close()
+            logger.close()
+            self.close()
+        result.env_steps, result.update_steps = self.env_steps, self.agent.update_steps
+        result.wall_time_s = time.perf_counter() - start
+        self._write_summary(result)
+        return result
+
+    def _crossed(self, previous: int, every: int) -> bool:
+        """Whether the last vector step crossed a multiple of ``every`` env steps (0 disables the interval)."""
+        return every > 0 and previous // every != self.env_steps // every
+
+    def _collect(self, obs: torch.Tensor) -> tuple[Step, torch.Tensor]:
+        """Choose actions (uniform random during warm-up) and step the training envs."""
+        if self.iteration < self.derived.warmup_iterations:
+            action = self.random_policy.act()
+        else:
+            action = self.agent.act(obs).to(self.env.spec.device)
+        return self.env.step(action), action
+
+    def _store(self, obs: torch.Tensor, critic_obs: torch.Tensor | None, action: torch.Tensor, step: Step) -> None:
+        """Write the transition to the buffer and feed the reward scaler."""
+        self.buffer.add(
+            obs,
+            action,
+            step.reward,
+            step.terminated,
+            step.truncated,
+            step.obs,
+            step.final_obs,
+            critic_obs=critic_obs,
+            next_critic_obs=step.critic_obs,
+            final_critic_obs=step.final_critic_obs,
+        )
+        self.agent.observe(step.reward, step.done)
+
+    def _track_episodes(self, step: Step, episode_return: torch.Tensor, episode_length: torch.Tensor) -> None:
+        """Accumulate training-episode returns on device (add the last reward, *then* reset)."""
+        episode_return += step.reward
+        episode_length += 1
+        done = step.done.float()
+        finished = done.sum()
+        self.metrics.add(
+            {
+                "train/episode_return_sum": (episode_return * done).sum(),
+                "train/episodes_finished": finished,
+                "train/episode_length_sum": (episode_length * done).sum(),
+            }
+        )
+        episode_return.mul_(1.0 - done)
+        episode_length.mul_(1.0 - done)
+
+    def _learn(self) -> None:
+        """Run U updates per vector step (fractional U through an accumulator) once warm-up is over."""
+        if self.iteration < self.derived.warmup_iterations or not self.buffer.can_sample(self.cfg.train.batch_size):
+            return
+        self._update_budget += self.cfg.train.updates_per_vector_step
+        while self._update_budget >= 1.0:
+            self.metrics.add(self.agent.update(self.buffer.sample(self.cfg.train.batch_size)))
+            self._update_budget -= 1.0
+
+    def _evaluate(self, logger: ScalarLogger, progress: TrainingProgress, result: TrainResult) -> EvalResult:
+        """Evaluate the deterministic policy and record it."""
+        outcome = evaluate(
+            lambda o: self.agent.act(o, deterministic=True),
+            self.eval_env,
+            self.cfg.train.num_eval_episodes,
+            seed=self.cfg.seed + _EVAL_SEED_OFFSET + len(result.eval_env_steps) * 1000,
+        )
+        scalars = outcome.scalars()
+        logger.log(self.env_steps, scalars)
+        result.eval_env_steps.append(self.env_steps)
+        result.eval_returns.append(scalars["eval/avg_return"])
+        result.final_eval = scalars
+        progress.update(self.env_steps, eval_return=scalars["eval/avg_return"])
+        return outcome
+
+    # ------------------------------------------------------------------ state and outputs
+
+    def save(self, path: Path) -> None:
+        """Write a checkpoint with everything needed to continue or deploy the policy."""
+        save_checkpoint(
+            path,
+            {
+                "format_version": 1,
+                "agent": self.agent.state_dict(),
+                "config": dataclasses.asdict(self.cfg),
+                "env_spec": spec_to_dict(self.env.spec),
+                "counters": {"env_steps": self.env_steps, "iteration": self.iteration},
+                "rng": {
+                    "python": list(random.getstate()[1]),  # type: ignore[index]  # (version, state, gauss)
+                    "numpy": torch.from_numpy(np.asarray(np.random.get_state(legacy=True)[1], dtype=np.int64)),
+                    "torch": torch.get_rng_state(),
+                },
+            },
+        )
+
+    def _write_summary(self, result: TrainResult) -> None:
+        plot_learning_curve(
+            result.eval_env_steps,
+            result.eval_returns,
+            self.run_dir / "plots" / "learning_curve.png",
+            f"{self.cfg.env.name}/{self.cfg.env.task} (seed {self.cfg.seed})",
+            self.solved_return,
+        )
+        summary = {
+            "env_steps": result.env_steps,
+            "update_steps": result.update_steps,
+            "wall_time_s": round(result.wall_time_s, 2),
+            "final_eval": result.final_eval,
+            "solved_return": result.solved_return,
+            "solved": result.solved,
+            "eval_env_steps": result.eval_env_steps,
+            "eval_returns": result.eval_returns,
+        }
+        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+
+    def close(self) -> None:
+        """Close the environments; idempotent."""
+        self.env.close()
+        if self.eval_env is not self.env:
+            self.eval_env.close()
