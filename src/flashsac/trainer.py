@@ -261,7 +261,7 @@ class Trainer:
                 "counters": {"env_steps": self.env_steps, "iteration": self.iteration},
                 "rng": {
                     "python": list(random.getstate()[1]),  # type: ignore[index]  # (version, state, gauss)
-                    "numpy": torch.from_numpy(np.asarray(np.random.get_state(legacy=True)[1], dtype=np.int64)),
+                    "numpy": torch.from_numpy(np.asarray(np.random.get_state()[1], dtype=np.int64)),  # pyright: ignore[reportArgumentType]
                     "torch": torch.get_rng_state(),
                 },
             },

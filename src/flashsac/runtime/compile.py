@@ -13,8 +13,10 @@ F = TypeVar("F", bound=Callable)
 
 
 def resolve_compile_mode(mode: str, device: torch.device) -> str:
-    """``auto`` -> ``max-autotune-no-cudagraphs`` on CUDA (the update mutates Python state between calls,
-    which CUDA graphs would freeze), ``default`` on CPU; any other value is passed through.
+    """Resolve ``auto`` to a concrete compile mode; any other value is passed through.
+
+    ``auto`` is ``max-autotune-no-cudagraphs`` on CUDA (the update mutates Python state between calls, which
+    CUDA graphs would freeze) and ``default`` on CPU.
     """
     if mode != "auto":
         return mode
