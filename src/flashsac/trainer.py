@@ -236,7 +236,7 @@ class Trainer:
         outcome = evaluate(
             lambda o: self.agent.act(o, deterministic=True),
             self.eval_env,
-            self.cfg.train.num_eval_episodes,
+            self.derived.num_eval_episodes,
             seed=self.cfg.seed + _EVAL_SEED_OFFSET + len(result.eval_env_steps) * 1000,
         )
         scalars = outcome.scalars()

@@ -9,6 +9,8 @@ from flashsac.config.schema import RunConfig
 
 __all__ = ["Derived", "derive"]
 
+_MIN_AUTO_EVAL_EPISODES = 10
+
 
 @dataclass(frozen=True)
 class Derived:
@@ -19,12 +21,14 @@ class Derived:
         warmup_iterations: Vector steps of uniform-random actions before the first update.
         total_updates: Updates the run will make (sets the LR schedule lengths).
         value_support: ``(v_min, v_max)`` of the categorical critic.
+        num_eval_episodes: Episodes per evaluation (whole rounds of the eval envs).
     """
 
     num_iterations: int
     warmup_iterations: int
     total_updates: int
     value_support: tuple[float, float]
+    num_eval_episodes: int
 
 
 def derive(cfg: RunConfig) -> Derived:
@@ -34,4 +38,6 @@ def derive(cfg: RunConfig) -> Derived:
     warmup_iterations = min(num_iterations, math.ceil(cfg.buffer.min_size / num_envs))
     total_updates = max(1, math.floor((num_iterations - warmup_iterations) * cfg.train.updates_per_vector_step))
     g_max = cfg.agent.normalized_g_max
-    return Derived(num_iterations, warmup_iterations, total_updates, (-g_max, g_max))
+    eval_envs = cfg.env.num_eval_envs
+    num_eval_episodes = cfg.train.num_eval_episodes or eval_envs * math.ceil(_MIN_AUTO_EVAL_EPISODES / eval_envs)
+    return Derived(num_iterations, warmup_iterations, total_updates, (-g_max, g_max), num_eval_episodes)

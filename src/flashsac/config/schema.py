@@ -98,7 +98,9 @@ class TrainConfig:
     updates_per_vector_step: float = 1.0
     """U: gradient updates per vector-env step; fractional values use an accumulator."""
     eval_every_env_steps: int = 100_000
-    num_eval_episodes: int = 10
+    num_eval_episodes: int | None = None
+    """Episodes per evaluation, a multiple of ``env.num_eval_envs``; ``None``: the fewest whole rounds giving
+    at least 10 episodes."""
     log_every_env_steps: int = 10_000
     checkpoint_every_env_steps: int = 0
     """0 writes only the final checkpoint."""

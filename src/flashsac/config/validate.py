@@ -72,7 +72,7 @@ _RULES: list[tuple[str, Callable[[Any], bool], str]] = [
     ("train.batch_size", lambda v: v >= 2, "an integer >= 2 (batch norm needs two samples)"),
     ("train.updates_per_vector_step", lambda v: _finite(v) and v > 0, "a finite number > 0"),
     ("train.eval_every_env_steps", lambda v: v >= 0, "an integer >= 0 (0: only the final evaluation)"),
-    ("train.num_eval_episodes", lambda v: v >= 1, "an integer >= 1"),
+    ("train.num_eval_episodes", lambda v: v is None or v >= 1, "null (automatic) or an integer >= 1"),
     ("train.log_every_env_steps", lambda v: v >= 1, "an integer >= 1"),
     ("train.checkpoint_every_env_steps", lambda v: v >= 0, "an integer >= 0 (0: only the final checkpoint)"),
     ("train.solved_return", lambda v: v is None or _finite(v), "null or a finite number"),
@@ -106,7 +106,7 @@ def validate(cfg: RunConfig) -> None:
             f"{math.exp(a.log_std_max):.4g})",
         ),
         (
-            t.num_eval_episodes % e.num_eval_envs == 0,
+            t.num_eval_episodes is None or t.num_eval_episodes % e.num_eval_envs == 0,
             "train.num_eval_episodes",
             f"must be a multiple of env.num_eval_envs={e.num_eval_envs} (each eval env runs whole rounds)",
         ),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from flashsac.agents.flashsac.agent import FlashSACAgent
@@ -44,12 +43,6 @@ def test_action_scaler_endpoints_and_midpoint_within_float_rounding() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: ActionScaler.to_env computes center + y * half_range in float32, so y = -1 gives "
-    "0.099999994 for low = 0.1 (below the bound) and -0.29999998 for low = -0.3; the docstring promises "
-    "that -1 and +1 land exactly on low and high (fix: torch.lerp(low, high, (y + 1) / 2) is exact at both ends).",
-)
 def test_action_scaler_maps_unit_edges_exactly_onto_asymmetric_bounds() -> None:
     scaler = ActionScaler(LOW, HIGH)
     assert torch.equal(scaler.to_env(torch.ones(3)), HIGH)
@@ -76,11 +69,6 @@ def test_agent_actions_lie_within_the_bounds() -> None:
     torch.testing.assert_close(agent.act(obs, deterministic=True), ((LOW + HIGH) / 2).expand(4, 3), rtol=0, atol=1e-2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: a saturated policy (tanh(u) == -1.0 in float32) yields 0.099999994 < action_low = 0.1 via "
-    "ActionScaler.to_env, i.e. an action outside the env bounds the contract requires.",
-)
 def test_saturated_agent_actions_stay_within_the_bounds() -> None:
     agent = _agent()
     with torch.no_grad():

@@ -20,17 +20,25 @@ class ActionScaler(nn.Module):
     asymmetric bounds (e.g. from soft joint limits) are honoured per joint.
     """
 
+    low: torch.Tensor
+    high: torch.Tensor
     center: torch.Tensor
     half_range: torch.Tensor
 
     def __init__(self, low: torch.Tensor, high: torch.Tensor) -> None:
         super().__init__()
+        self.register_buffer("low", low.float().clone())
+        self.register_buffer("high", high.float().clone())
         self.register_buffer("center", ((high + low) / 2).float())
         self.register_buffer("half_range", ((high - low) / 2).float())
 
     def to_env(self, unit_action: torch.Tensor) -> torch.Tensor:
-        """Map ``(..., A)`` from [-1, 1] to environment units."""
-        return torch.addcmul(self.center, unit_action, self.half_range)
+        """Map ``(..., A)`` from [-1, 1] to environment units, exactly onto ``low``/``high`` at -1/+1.
+
+        ``torch.lerp`` evaluates from the nearer end, so saturated actions never leave the bounds by a
+        float32 rounding step (``center + y * half_range`` can).
+        """
+        return torch.lerp(self.low, self.high, (unit_action + 1.0) * 0.5)
 
     def to_unit(self, env_action: torch.Tensor) -> torch.Tensor:
         """Map ``(..., A)`` from environment units to [-1, 1]."""
