@@ -68,6 +68,17 @@ def spec_to_dict(spec: EnvSpec) -> dict[str, Any]:
     return out
 
 
+def _episode_means(scalars: dict[str, float]) -> dict[str, float]:
+    """Turn the per-step sums of finished training episodes into per-episode means (when any finished)."""
+    steps = scalars.pop("train/episodes_finished", 0.0)  # mean per vector step of episodes finished
+    return_sum = scalars.pop("train/episode_return_sum", 0.0)
+    length_sum = scalars.pop("train/episode_length_sum", 0.0)
+    if steps > 0:
+        scalars["train/episode_return"] = return_sum / steps
+        scalars["train/episode_length"] = length_sum / steps
+    return scalars
+
+
 class Trainer:
     """Runs one FlashSAC training run into ``run_dir``.
 
@@ -158,7 +169,7 @@ class Trainer:
                         "perf/updates_per_s": (self.agent.update_steps - rate_updates) / (now - rate_clock),
                     }
                     rate_clock, rate_env_steps, rate_updates = now, self.env_steps, self.agent.update_steps
-                    logger.log(self.env_steps, self.metrics.flush() | rates)
+                    logger.log(self.env_steps, _episode_means(self.metrics.flush()) | rates)
                     progress.update(self.env_steps, rates["perf/env_steps_per_s"], rates["perf/updates_per_s"])
                 if self._crossed(previous, cfg.train.eval_every_env_steps):
                     self._evaluate(logger, progress, result)

@@ -49,8 +49,13 @@ def test_train_writes_a_complete_run_directory(tmp_path: Path, capsys) -> None:
         "eval/avg_return",
         "perf/env_steps_per_s",
         "perf/updates_per_s",
+        "train/episode_return",
     ):
         assert key in keys, key
+    assert not any(k.endswith("_sum") or k == "train/episodes_finished" for k in keys)
+    episode_returns = [float(r["value"]) for r in rows if r["key"] == "train/episode_return"]
+    # 50-step pendulum episodes: each return lies in [-50 * 16.3, 0].
+    assert all(-820 < v <= 0 for v in episode_returns), episode_returns
     eval_steps = sorted({int(r["env_steps"]) for r in rows if r["key"] == "eval/avg_return"})
     assert eval_steps == [0, 200, 400]
 

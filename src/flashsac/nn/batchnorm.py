@@ -43,7 +43,8 @@ class _BatchNormTrain(torch.autograd.Function):
         x_hat, inv_std, weight, y = ctx.saved_tensors
         grad = grad.to(x_hat.dtype)
         if ctx.relu:
-            grad = grad * (y > 0)
+            # ReLU's own backward kernel: one pass, no bool-to-float promotion of the mask.
+            grad = torch.ops.aten.threshold_backward(grad, y, 0.0)
         n = x_hat.shape[-2]
         grad_bias = grad.sum(dim=-2, keepdim=True)
         grad_weight = (grad * x_hat).sum(dim=-2, keepdim=True)
