@@ -13,7 +13,6 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -24,7 +23,7 @@ from flashsac.buffers import ReplayBuffer
 from flashsac.checkpoint import save_checkpoint
 from flashsac.config.derive import derive
 from flashsac.config.schema import RunConfig
-from flashsac.envs.protocol import EnvSpec, Step, VecEnv
+from flashsac.envs.protocol import Step, VecEnv, spec_to_dict
 from flashsac.envs.registry import make_env, solved_return
 from flashsac.evaluation import EvalResult, evaluate
 from flashsac.logging import MetricAccumulator, ScalarLogger, TrainingProgress
@@ -32,7 +31,7 @@ from flashsac.plots import plot_learning_curve
 from flashsac.runtime.device import resolve_device
 from flashsac.runtime.seeding import seed_everything
 
-__all__ = ["TrainResult", "Trainer", "spec_to_dict"]
+__all__ = ["TrainResult", "Trainer"]
 
 _OBS_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _EVAL_SEED_OFFSET = 1_000_003  # evaluation episodes never reuse the training seeds
@@ -57,15 +56,6 @@ class TrainResult:
         if self.solved_return is None:
             return None
         return self.final_eval.get("eval/avg_return", -float("inf")) >= self.solved_return
-
-
-def spec_to_dict(spec: EnvSpec) -> dict[str, Any]:
-    """The env spec as plain data (for checkpoints and manifests)."""
-    out = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
-    out["action_low"], out["action_high"] = spec.action_low.tolist(), spec.action_high.tolist()
-    out["device"] = str(spec.device)
-    out["joint_names"] = list(spec.joint_names)
-    return out
 
 
 def _episode_means(scalars: dict[str, float]) -> dict[str, float]:

@@ -104,6 +104,14 @@ class TrainConfig:
     log_every_env_steps: int = 10_000
     checkpoint_every_env_steps: int = 0
     """0 writes only the final checkpoint."""
+    keep_checkpoints: int = 3
+    """Periodic checkpoints kept on disk (the newest K; ``final.pt`` is always kept)."""
+    checkpoint_buffer: bool = False
+    """Also store the replay buffer with each checkpoint (exact resume of the data; costs disk and time)."""
+    video_every_env_steps: int = 0
+    """Record one evaluation episode as mp4 (and to TensorBoard) at this interval; 0 disables it."""
+    check_finite: bool = True
+    """Stop with a clear error at the first non-finite loss, gradient, parameter, observation or reward."""
     solved_return: float | None = None
     """If set, the run reports whether the final evaluation reached this mean return."""
 
@@ -118,6 +126,14 @@ class LoggingConfig:
     """Explicit run directory; by default ``<root_dir>/<group>/<env>-<task>/<timestamp>_s<seed>``."""
     tensorboard: bool = True
     csv: bool = True
+    jsonl: bool = True
+    """Also write ``scalars.jsonl`` (one JSON object per log call)."""
+    wandb: bool = False
+    """Log to Weights & Biases too (``pip install 'flashsac[wandb]'``)."""
+    wandb_project: str = "flashsac"
+    wandb_entity: str | None = None
+    wandb_mode: str = "online"
+    """``online``, ``offline`` (sync later with ``wandb sync``) or ``disabled``."""
     progress: bool = True
     """Live progress bar on the terminal (off automatically when stdout is not a terminal)."""
 
@@ -133,6 +149,8 @@ class RunConfig:
     """Ask torch for deterministic kernels (slower on GPU)."""
     num_threads: int = 0
     """torch intra-op threads on CPU (0 leaves torch's default)."""
+    resume: str | None = None
+    """A run directory to continue: its newest checkpoint is restored and training goes on in that directory."""
     env: EnvConfig = field(default_factory=EnvConfig)
     agent: AgentConfig = field(default_factory=AgentConfig)
     buffer: BufferConfig = field(default_factory=BufferConfig)

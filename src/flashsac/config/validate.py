@@ -76,6 +76,9 @@ _RULES: list[tuple[str, Callable[[Any], bool], str]] = [
     ("train.log_every_env_steps", lambda v: v >= 1, "an integer >= 1"),
     ("train.checkpoint_every_env_steps", lambda v: v >= 0, "an integer >= 0 (0: only the final checkpoint)"),
     ("train.solved_return", lambda v: v is None or _finite(v), "null or a finite number"),
+    ("train.keep_checkpoints", lambda v: v >= 1, "an integer >= 1"),
+    ("train.video_every_env_steps", lambda v: v >= 0, "an integer >= 0 (0: no videos)"),
+    ("logging.wandb_mode", lambda v: v in ("online", "offline", "disabled"), "online, offline or disabled"),
 ]
 
 

@@ -21,12 +21,13 @@ Simulators that cannot return the pre-reset observation set ``spec.exact_final_o
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 
-__all__ = ["EnvSpec", "Step", "VecEnv", "validate_spec"]
+__all__ = ["EnvSpec", "Step", "VecEnv", "spec_from_dict", "spec_to_dict", "validate_spec"]
 
 
 @dataclass(frozen=True)
@@ -150,3 +151,27 @@ def validate_spec(spec: EnvSpec) -> None:
         )
     if spec.max_episode_steps is not None and spec.max_episode_steps < 1:
         raise ValueError(f"EnvSpec.max_episode_steps must be >= 1 or None, got {spec.max_episode_steps}.")
+
+
+def spec_to_dict(spec: EnvSpec) -> dict[str, Any]:
+    """The spec as plain data (lists, numbers, strings) for checkpoints and manifests."""
+    out = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec)}
+    out["action_low"], out["action_high"] = spec.action_low.tolist(), spec.action_high.tolist()
+    out["device"] = str(spec.device)
+    out["joint_names"] = list(spec.joint_names)
+    return out
+
+
+def spec_from_dict(
+    data: dict[str, Any], device: torch.device | str | None = None, num_envs: int | None = None
+) -> EnvSpec:
+    """Rebuild an :class:`EnvSpec` from :func:`spec_to_dict` output, optionally on another device/env count."""
+    fields = dict(data)
+    target = torch.device(device) if device is not None else torch.device(fields["device"])
+    fields["device"] = target
+    fields["action_low"] = torch.tensor(fields["action_low"], dtype=torch.float32, device=target)
+    fields["action_high"] = torch.tensor(fields["action_high"], dtype=torch.float32, device=target)
+    fields["joint_names"] = tuple(fields.get("joint_names", ()))
+    if num_envs is not None:
+        fields["num_envs"] = num_envs
+    return EnvSpec(**fields)
