@@ -8,33 +8,40 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import random
+import os
+import shutil
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import torch
 
 from flashsac.agents.flashsac import FlashSACAgent
 from flashsac.agents.random import RandomPolicy
 from flashsac.buffers import ReplayBuffer
-from flashsac.checkpoint import save_checkpoint
+from flashsac.buffers.snapshot import load_buffer_snapshot, save_buffer_snapshot
+from flashsac.checkpoint import CheckpointError, save_checkpoint
 from flashsac.config.derive import derive
 from flashsac.config.schema import RunConfig
 from flashsac.envs.protocol import Step, VecEnv, spec_to_dict
 from flashsac.envs.registry import make_env, solved_return
 from flashsac.evaluation import EvalResult, evaluate
 from flashsac.logging import MetricAccumulator, ScalarLogger, TrainingProgress
+from flashsac.logging.rewind import rewind_scalar_files
 from flashsac.plots import plot_learning_curve
+from flashsac.run_state import capture_rng, checkpoint_path, prune_checkpoints, restore_rng
 from flashsac.runtime.device import resolve_device
+from flashsac.runtime.finite_guard import FiniteGuard
 from flashsac.runtime.seeding import seed_everything
 
 __all__ = ["TrainResult", "Trainer"]
 
 _OBS_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _EVAL_SEED_OFFSET = 1_000_003  # evaluation episodes never reuse the training seeds
+_CHECKPOINT_FORMAT = 1
+_GUARDED_METRICS = ("critic/loss", "actor/loss", "temperature/loss", "critic/grad_norm", "actor/grad_norm")
 
 
 @dataclass
@@ -75,9 +82,11 @@ class Trainer:
     Args:
         cfg: A validated run configuration.
         run_dir: Existing or new directory for TensorBoard events, scalars, checkpoints and plots.
+        resume_from: A checkpoint of this run directory to continue from (its state is restored exactly;
+            simulators without a restorable state are reset instead).
     """
 
-    def __init__(self, cfg: RunConfig, run_dir: Path) -> None:
+    def __init__(self, cfg: RunConfig, run_dir: Path, resume_from: dict[str, Any] | None = None) -> None:
         self.cfg, self.run_dir = cfg, run_dir
         self.derived = derive(cfg)
         seed_everything(cfg.seed, cfg.deterministic)
@@ -125,34 +134,50 @@ class Trainer:
         )
         self.random_policy = RandomPolicy(spec, seed=cfg.seed)
         self.metrics = MetricAccumulator()
+        self.guard = FiniteGuard(self.device, cfg.train.check_finite)
+        self.result = TrainResult(run_dir, 0, 0, solved_return=self.solved_return)
         self.env_steps = 0
-        self.iteration = 0
+        self.iteration = -1
         self._update_budget = 0.0
+        self.obs, self.critic_obs = self.env.reset(cfg.seed)
+        self.episode_return = torch.zeros(spec.num_envs, device=spec.device)
+        self.episode_length = torch.zeros(spec.num_envs, device=spec.device)
+        self._resumed = resume_from is not None
+        if resume_from is not None:
+            self._restore(resume_from)
 
     # ------------------------------------------------------------------ the loop
 
-    def run(self) -> TrainResult:
-        """Train for the configured budget; return the evaluation history and final metrics."""
+    def run(self, stop_after_env_steps: int | None = None) -> TrainResult:
+        """Train until ``train.num_env_steps``; return the evaluation history and final metrics.
+
+        Args:
+            stop_after_env_steps: Stop early, with a checkpoint, once this many env steps are done (as an
+                interruption would); ``flashsac train resume=<run_dir>`` then continues the same run.
+
+        Raises:
+            KeyboardInterrupt: after writing a checkpoint of the current step, when interrupted.
+        """
         cfg, spec = self.cfg, self.env.spec
+        if self._resumed:
+            rewind_scalar_files(self.run_dir, self.env_steps)
         logger = ScalarLogger(self.run_dir, cfg.logging.tensorboard, cfg.logging.csv)
         progress = TrainingProgress(cfg.train.num_env_steps, f"{cfg.env.name}/{cfg.env.task}", cfg.logging.progress)
-        result = TrainResult(self.run_dir, 0, 0, solved_return=self.solved_return)
         start = time.perf_counter()
-        obs, critic_obs = self.env.reset(cfg.seed)
-        episode_return = torch.zeros(spec.num_envs, device=spec.device)
-        episode_length = torch.zeros(spec.num_envs, device=spec.device)
-        rate_clock, rate_env_steps, rate_updates = time.perf_counter(), 0, 0
+        rate_clock, rate_env_steps, rate_updates = start, self.env_steps, self.agent.update_steps
         try:
-            self._evaluate(logger, progress, result)
-            for iteration in range(self.derived.num_iterations):
+            if not self._resumed:
+                self._evaluate(logger, progress)
+            for iteration in range(self.iteration + 1, self.derived.num_iterations):
                 self.iteration = iteration
-                step, action = self._collect(obs)
-                self._store(obs, critic_obs, action, step)
-                self._track_episodes(step, episode_return, episode_length)
-                obs, critic_obs = step.obs, step.critic_obs
+                step, action = self._collect(self.obs)
+                self._store(self.obs, self.critic_obs, action, step)
+                self._track_episodes(step)
+                self.obs, self.critic_obs = step.obs, step.critic_obs
                 self._learn()
                 previous, self.env_steps = self.env_steps, self.env_steps + spec.num_envs
                 if self._crossed(previous, cfg.train.log_every_env_steps):
+                    self.guard.raise_if_tripped()
                     now = time.perf_counter()
                     rates = {
                         "perf/env_steps_per_s": (self.env_steps - rate_env_steps) / (now - rate_clock),
@@ -162,20 +187,29 @@ class Trainer:
                     logger.log(self.env_steps, _episode_means(self.metrics.flush()) | rates)
                     progress.update(self.env_steps, rates["perf/env_steps_per_s"], rates["perf/updates_per_s"])
                 if self._crossed(previous, cfg.train.eval_every_env_steps):
-                    self._evaluate(logger, progress, result)
+                    self._evaluate(logger, progress)
                     if spec.shares_instance:
-                        obs, critic_obs = self.env.reset(cfg.seed + self.iteration)
+                        self.obs, self.critic_obs = self.env.reset(cfg.seed + self.iteration)
                 if self._crossed(previous, cfg.train.checkpoint_every_env_steps):
-                    self.save(self.run_dir / "checkpoints" / f"step_{self.env_steps}.pt")
-            if result.eval_env_steps[-1] != self.env_steps:
-                self._evaluate(logger, progress, result)
-            self.save(self.run_dir / "checkpoints" / "final.pt")
+                    self.save()
+                if stop_after_env_steps is not None and self.env_steps >= stop_after_env_steps:
+                    self.save()
+                    return self.result
+            if not self.result.eval_env_steps or self.result.eval_env_steps[-1] != self.env_steps:
+                self._evaluate(logger, progress)
+            final = self.save()
+            _replace_with_copy(final, self.run_dir / "checkpoints" / "final.pt")
+        except KeyboardInterrupt:
+            # The loop state is consistent between iterations: keep the work done so far.
+            self.save()
+            raise
         finally:
             progress.close()
             logger.close()
             self.close()
+        result = self.result
         result.env_steps, result.update_steps = self.env_steps, self.agent.update_steps
-        result.wall_time_s = time.perf_counter() - start
+        result.wall_time_s += time.perf_counter() - start
         self._write_summary(result)
         return result
 
@@ -193,6 +227,8 @@ class Trainer:
 
     def _store(self, obs: torch.Tensor, critic_obs: torch.Tensor | None, action: torch.Tensor, step: Step) -> None:
         """Write the transition to the buffer and feed the reward scaler."""
+        self.guard.check_rows("observation", step.final_obs, self.env_steps)
+        self.guard.check_rows("reward", step.reward, self.env_steps)
         self.buffer.add(
             obs,
             action,
@@ -207,8 +243,9 @@ class Trainer:
         )
         self.agent.observe(step.reward, step.done)
 
-    def _track_episodes(self, step: Step, episode_return: torch.Tensor, episode_length: torch.Tensor) -> None:
+    def _track_episodes(self, step: Step) -> None:
         """Accumulate training-episode returns on device (add the last reward, *then* reset)."""
+        episode_return, episode_length = self.episode_return, self.episode_length
         episode_return += step.reward
         episode_length += 1
         done = step.done.float()
@@ -229,11 +266,16 @@ class Trainer:
             return
         self._update_budget += self.cfg.train.updates_per_vector_step
         while self._update_budget >= 1.0:
-            self.metrics.add(self.agent.update(self.buffer.sample(self.cfg.train.batch_size)))
+            metrics = self.agent.update(self.buffer.sample(self.cfg.train.batch_size))
+            for name in _GUARDED_METRICS:
+                if name in metrics:
+                    self.guard.check(name, metrics[name], self.env_steps)
+            self.metrics.add(metrics)
             self._update_budget -= 1.0
 
-    def _evaluate(self, logger: ScalarLogger, progress: TrainingProgress, result: TrainResult) -> EvalResult:
+    def _evaluate(self, logger: ScalarLogger, progress: TrainingProgress) -> EvalResult:
         """Evaluate the deterministic policy and record it."""
+        result = self.result
         outcome = evaluate(
             lambda o: self.agent.act(o, deterministic=True),
             self.eval_env,
@@ -250,23 +292,84 @@ class Trainer:
 
     # ------------------------------------------------------------------ state and outputs
 
-    def save(self, path: Path) -> None:
-        """Write a checkpoint with everything needed to continue or deploy the policy."""
-        save_checkpoint(
-            path,
-            {
-                "format_version": 1,
-                "agent": self.agent.state_dict(),
-                "config": dataclasses.asdict(self.cfg),
-                "env_spec": spec_to_dict(self.env.spec),
-                "counters": {"env_steps": self.env_steps, "iteration": self.iteration},
-                "rng": {
-                    "python": list(random.getstate()[1]),  # type: ignore[index]  # (version, state, gauss)
-                    "numpy": torch.from_numpy(np.asarray(np.random.get_state()[1], dtype=np.int64)),  # pyright: ignore[reportArgumentType]
-                    "torch": torch.get_rng_state(),
-                },
+    def save(self) -> Path:
+        """Write the checkpoint of the current env step (after checking that everything is finite).
+
+        Holds everything an exact resume needs; with ``train.checkpoint_buffer`` the replay buffer goes to a
+        checksummed ``.buffer`` file beside it, written first so that a checkpoint never names a missing file.
+        Only the newest ``train.keep_checkpoints`` checkpoints are kept.
+        """
+        self.guard.check("parameter", torch.cat([p.detach().reshape(-1) for p in self._parameters()]), self.env_steps)
+        self.guard.raise_if_tripped()
+        path = checkpoint_path(self.run_dir, self.env_steps)
+        buffer_digest = None
+        if self.cfg.train.checkpoint_buffer:
+            buffer_digest = save_buffer_snapshot(self.buffer, path.with_suffix(".buffer"))
+        save_checkpoint(path, self._state_dict(buffer_digest))
+        prune_checkpoints(self.run_dir, self.cfg.train.keep_checkpoints)
+        return path
+
+    def _parameters(self) -> list[torch.Tensor]:
+        agent = self.agent
+        return [*agent.actor.parameters(), *agent.critic.parameters(), *agent.temperature.parameters()]
+
+    def _state_dict(self, buffer_digest: str | None) -> dict[str, Any]:
+        env_state = getattr(self.env, "state_dict", None)
+        return {
+            "format_version": _CHECKPOINT_FORMAT,
+            "agent": self.agent.state_dict(),
+            "config": dataclasses.asdict(self.cfg),
+            "env_spec": spec_to_dict(self.env.spec),
+            "counters": {"env_steps": self.env_steps, "iteration": self.iteration},
+            "loop": {
+                "update_budget": self._update_budget,
+                "obs": self.obs,
+                "critic_obs": self.critic_obs,
+                "episode_return": self.episode_return,
+                "episode_length": self.episode_length,
+                "metrics": self.metrics.state_dict(),
+                "random_policy": self.random_policy.generator.get_state(),
+                "env": env_state() if env_state is not None else None,
+                "eval_env_steps": list(self.result.eval_env_steps),
+                "eval_returns": list(self.result.eval_returns),
+                "final_eval": dict(self.result.final_eval),
+                "wall_time_s": self.result.wall_time_s + 0.0,
             },
-        )
+            "buffer_sha256": buffer_digest,
+            "rng": capture_rng(),
+        }
+
+    def _restore(self, payload: dict[str, Any]) -> None:
+        """Continue from a checkpoint: agent, loop state, env state where restorable, buffer, RNG streams."""
+        if payload.get("format_version") != _CHECKPOINT_FORMAT:
+            raise CheckpointError(f"checkpoint format {payload.get('format_version')} is not {_CHECKPOINT_FORMAT}.")
+        self.agent.load_state_dict(payload["agent"])
+        loop = payload["loop"]
+        self.env_steps, self.iteration = payload["counters"]["env_steps"], payload["counters"]["iteration"]
+        self._update_budget = loop["update_budget"]
+        self.metrics.load_state_dict(loop["metrics"])
+        self.random_policy.generator.set_state(loop["random_policy"])
+        self.result.eval_env_steps = list(loop["eval_env_steps"])
+        self.result.eval_returns = list(loop["eval_returns"])
+        self.result.final_eval = dict(loop["final_eval"])
+        self.result.wall_time_s = loop["wall_time_s"]
+        load_env_state = getattr(self.env, "load_state_dict", None)
+        if loop["env"] is not None and load_env_state is not None:
+            load_env_state(loop["env"])
+            self.obs, self.critic_obs = loop["obs"], loop["critic_obs"]
+            self.episode_return.copy_(loop["episode_return"])
+            self.episode_length.copy_(loop["episode_length"])
+        else:
+            warnings.warn(
+                f"{self.cfg.env.name}/{self.cfg.env.task} cannot restore its simulator state: the resumed run starts "
+                "fresh episodes (everything else continues exactly).",
+                stacklevel=2,
+            )
+            self.obs, self.critic_obs = self.env.reset(self.cfg.seed + self.iteration + 1)
+        if payload["buffer_sha256"] is not None:
+            path = checkpoint_path(self.run_dir, self.env_steps).with_suffix(".buffer")
+            load_buffer_snapshot(self.buffer, path)
+        restore_rng(payload["rng"])
 
     def _write_summary(self, result: TrainResult) -> None:
         plot_learning_curve(
@@ -293,3 +396,14 @@ class Trainer:
         self.env.close()
         if self.eval_env is not self.env:
             self.eval_env.close()
+
+
+def _replace_with_copy(source: Path, target: Path) -> None:
+    """Make ``target`` a copy (a hard link where possible) of ``source``, atomically."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)

@@ -14,7 +14,8 @@ __all__ = ["run_train", "TRAIN_HELP"]
 
 TRAIN_HELP = """usage: flashsac train [key=value ...]
 
-Hydra override syntax. Groups: env=torch|mujoco|dmc (the simulator family), preset=small|cpu|gpu (the
+Hydra override syntax. resume=<run_dir> continues a run from its newest checkpoint (only budgets,
+intervals and logging may change then). Groups: env=torch|mujoco|dmc (the simulator family), preset=small|cpu|gpu (the
 regime; default: the env family's own). Keys: seed, device, env.task, env.num_envs, agent.*, buffer.*,
 train.*, logging.*  (see flashsac/config/schema.py). Add --dry-run to print the resolved config and exit.
 
@@ -40,19 +41,37 @@ def prepare(overrides: list[str]) -> RunConfig:
     return cfg
 
 
+def _resume_value(overrides: list[str]) -> str | None:
+    values = [o.split("=", 1)[1] for o in overrides if o.startswith("resume=")]
+    return values[-1] if values and values[-1] not in ("", "null") else None
+
+
 def run_train(overrides: list[str], dry_run: bool = False) -> int:
     """Entry point of ``flashsac train``; returns the process exit code."""
-    cfg = prepare(overrides)
+    resume = _resume_value(overrides)
+    payload = None
+    if resume is not None:
+        from flashsac.cli.resume import prepare_resume
+
+        cfg, run_dir, payload = prepare_resume(resume, overrides)
+        validate(cfg)
+        check_env(cfg.env.name, cfg.env.task)
+    else:
+        cfg = prepare(overrides)
+        run_dir = _run_dir(cfg)
     if dry_run:
         print(config_to_yaml(cfg))
         return 0
     from flashsac.trainer import Trainer  # imported late: it pulls in torch and the agent
 
-    run_dir = _run_dir(cfg)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "config.yaml").write_text(config_to_yaml(cfg))
     print(f"flashsac: training {cfg.env.name}/{cfg.env.task} -> {run_dir}", flush=True)
-    result = Trainer(cfg, run_dir).run()
+    try:
+        result = Trainer(cfg, run_dir, resume_from=payload).run()
+    except KeyboardInterrupt:
+        print(f"\nflashsac: interrupted; a checkpoint was written. Continue with: flashsac train resume={run_dir}")
+        return 130
     final = result.final_eval.get("eval/avg_return", float("nan"))
     verdict = ""
     if result.solved is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 __all__ = ["MetricAccumulator"]
@@ -34,3 +36,12 @@ class MetricAccumulator:
         self._sums.clear()
         self._counts.clear()
         return means
+
+    def state_dict(self) -> dict[str, Any]:
+        """Pending sums and counts (for exact resume between log intervals)."""
+        return {"sums": dict(self._sums), "counts": dict(self._counts)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output."""
+        self._sums = dict(state["sums"])
+        self._counts = dict(state["counts"])

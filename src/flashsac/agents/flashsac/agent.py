@@ -175,7 +175,9 @@ class FlashSACAgent:
         self.critic.eval()
         loss, log_prob, action = self._actor_losses(obs, next_obs, critic_obs, data_action)
         # Gradients go to the actor only: the critic is a fixed function of the action here.
-        self._step(loss, self.actor_optimizer, self.actor_grad_scaler, self.actor, list(self.actor.parameters()))
+        grad_norm = self._step(
+            loss, self.actor_optimizer, self.actor_grad_scaler, self.actor, list(self.actor.parameters())
+        )
         entropy = -log_prob.detach().mean()
         temp_loss = losses.temperature_loss(self.temperature.log_alpha, entropy, self.entropy_target)
         self.temperature_optimizer.zero_grad(set_to_none=True)
@@ -183,6 +185,7 @@ class FlashSACAgent:
         self.temperature_optimizer.step()
         return {
             "actor/loss": loss.detach(),
+            "actor/grad_norm": grad_norm,
             "actor/entropy": entropy,
             "actor/mean_action": action.detach().float().mean(),
             "temperature/value": self.temperature().detach(),
@@ -220,8 +223,13 @@ class FlashSACAgent:
         self.critic.train()
         self.target_critic.train()
         loss, max_bonus, q_mean = self._critic_losses(*args)
-        self._step(loss, self.critic_optimizer, self.critic_grad_scaler, self.critic, self._online_params)
-        return {"critic/loss": loss.detach(), "critic/max_entropy_bonus": max_bonus, "critic/q_mean": q_mean}
+        grad_norm = self._step(loss, self.critic_optimizer, self.critic_grad_scaler, self.critic, self._online_params)
+        return {
+            "critic/loss": loss.detach(),
+            "critic/grad_norm": grad_norm,
+            "critic/max_entropy_bonus": max_bonus,
+            "critic/q_mean": q_mean,
+        }
 
     @staticmethod
     def _step(
@@ -230,13 +238,22 @@ class FlashSACAgent:
         scaler: torch.amp.GradScaler,
         network: nn.Module,
         params: Sequence[torch.Tensor],
-    ) -> None:
-        """Zero grads, (scaled) backward into ``params`` only, optimizer step, then the weight projection."""
+    ) -> torch.Tensor:
+        """Zero grads, (scaled) backward into ``params`` only, optimizer step, then the weight projection.
+
+        Returns the gradient norm (unscaled; on device) for logging and the non-finite guard. Under fp16 the
+        scaler skips steps with overflowing gradients by design, so the norm is reported as 0 there.
+        """
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward(inputs=list(params))
+        grads = [p.grad for p in params if p.grad is not None]
+        grad_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))  # type: ignore[attr-defined]
+        if scaler.is_enabled():
+            grad_norm = torch.where(torch.isfinite(grad_norm), grad_norm / scaler.get_scale(), 0.0)
         scaler.step(optimizer)
         scaler.update()
         project_weights_(network)
+        return grad_norm.detach()
 
     # ------------------------------------------------------------------ state
 

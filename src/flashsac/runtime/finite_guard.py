@@ -1,0 +1,73 @@
+"""Detect the first non-finite quantity of a run without a host synchronisation per update.
+
+Each check folds a few device ops into a small on-device record (which quantity, at which env step, in which
+env row); the record is read -- one synchronisation -- only at log intervals and before every checkpoint, so
+the last checkpoint on disk is always a finite one.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["FiniteGuard", "NonFiniteError"]
+
+
+class NonFiniteError(RuntimeError):
+    """Training produced a NaN or infinity; the message names the quantity, the env step and the env index."""
+
+
+class FiniteGuard:
+    """Remembers, on ``device``, the first quantity that was not finite.
+
+    Args:
+        device: Where the record lives (the learner device).
+        enabled: ``False`` turns every method into a no-op.
+    """
+
+    def __init__(self, device: torch.device, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._names: list[str] = []
+        # [tripped, name code, env step, env row]; -1 where not applicable.
+        self._record = torch.tensor([0, -1, -1, -1], dtype=torch.int64, device=device)
+
+    def _code(self, name: str) -> int:
+        if name not in self._names:
+            self._names.append(name)
+        return self._names.index(name)
+
+    def _fold(self, name: str, bad: torch.Tensor, row: torch.Tensor, env_steps: int) -> None:
+        first = bad.to(self._record.device) & (self._record[0] == 0)
+        candidate = torch.stack(
+            (
+                torch.ones_like(self._record[0]),
+                torch.full_like(self._record[0], self._code(name)),
+                torch.full_like(self._record[0], env_steps),
+                row.to(self._record.device, torch.int64),
+            )
+        )
+        self._record.copy_(torch.where(first, candidate, self._record))
+
+    def check(self, name: str, value: torch.Tensor, env_steps: int) -> None:
+        """Record ``name`` if any element of ``value`` is NaN or infinite."""
+        if self.enabled:
+            bad = ~torch.isfinite(value.detach()).all()
+            self._fold(name, bad, torch.full((), -1, dtype=torch.int64, device=value.device), env_steps)
+
+    def check_rows(self, name: str, value: torch.Tensor, env_steps: int) -> None:
+        """Record ``name`` and the first env row (leading axis) holding a non-finite element."""
+        if self.enabled:
+            row_bad = ~torch.isfinite(value.detach().reshape(value.shape[0], -1)).all(dim=1)
+            self._fold(name, row_bad.any(), row_bad.int().argmax(), env_steps)
+
+    def raise_if_tripped(self) -> None:
+        """Synchronise once and raise :class:`NonFiniteError` if anything non-finite was recorded."""
+        if not self.enabled:
+            return
+        tripped, code, step, row = self._record.tolist()
+        if tripped:
+            where = f", env index {row}" if row >= 0 else ""
+            raise NonFiniteError(
+                f"non-finite {self._names[code]} at env step {step}{where}; training stopped and the last "
+                "checkpoint on disk (written before this) is finite. Check the environment's observations and "
+                "rewards, or lower agent.lr_peak."
+            )
