@@ -53,9 +53,12 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
+        # torch's message is several lines and ends by suggesting weights_only=False: never do that here.
+        detail = next((line.strip() for line in str(err).splitlines() if "Unsupported" in line), "")
+        detail = detail or str(err).splitlines()[0] if str(err) else type(err).__name__
         raise CheckpointError(
             f"refused to load {path}: it is corrupt or holds objects other than tensors and plain data "
-            f"(loading never executes code from a checkpoint). Detail: {err}"
+            f"(loading never executes code from a checkpoint). Detail: {detail}"
         ) from err
     if not isinstance(payload, dict) or "agent" not in payload:
         raise CheckpointError(f"{path} is not a flashsac checkpoint (no 'agent' entry).")

@@ -9,6 +9,7 @@ import torch
 
 from flashsac.agents.flashsac import FlashSACAgent
 from flashsac.checkpoint import CheckpointError, load_checkpoint
+from flashsac.compatibility import check_compatible
 from flashsac.config.schema import RunConfig
 from flashsac.config.serialize import config_from_dict
 from flashsac.envs.protocol import EnvSpec, spec_from_dict
@@ -30,15 +31,22 @@ class LoadedPolicy:
         return self.agent.act(obs, deterministic=True)
 
 
-def load_policy(path: Path, device: torch.device | str = "cpu") -> LoadedPolicy:
+def load_policy(path: Path, device: torch.device | str = "cpu", env_spec: EnvSpec | None = None) -> LoadedPolicy:
     """Rebuild the agent stored in the checkpoint at ``path`` on ``device`` (safe loading, no code executed).
 
+    Args:
+        path: The checkpoint file.
+        device: Where the agent will run.
+        env_spec: The env the policy will act in; when given, sizes are checked against the checkpoint's.
+
     Raises:
-        CheckpointError: if the file is unsafe, corrupt, or does not match the agent it describes.
+        CheckpointError: if the file is unsafe, corrupt, or does not match the agent or env it is used with.
     """
     payload = load_checkpoint(path, map_location=device)
     cfg = config_from_dict(payload["config"])
     spec = spec_from_dict(payload["env_spec"], device=device)
+    if env_spec is not None:
+        check_compatible(payload, env_spec, cfg.agent, str(path))
     agent = FlashSACAgent(spec, cfg.agent, torch.device(device), total_updates=1, seed=cfg.seed)
     try:
         agent.load_state_dict(payload["agent"])

@@ -23,6 +23,7 @@ from flashsac.agents.random import RandomPolicy
 from flashsac.buffers import ReplayBuffer
 from flashsac.buffers.snapshot import load_buffer_snapshot, save_buffer_snapshot
 from flashsac.checkpoint import CheckpointError, save_checkpoint
+from flashsac.compatibility import check_compatible
 from flashsac.config.derive import derive
 from flashsac.config.schema import RunConfig
 from flashsac.envs.protocol import Step, VecEnv, spec_to_dict
@@ -35,6 +36,7 @@ from flashsac.run_state import capture_rng, checkpoint_path, prune_checkpoints, 
 from flashsac.runtime.device import resolve_device
 from flashsac.runtime.finite_guard import FiniteGuard
 from flashsac.runtime.seeding import seed_everything
+from flashsac.video import record_training_video
 
 __all__ = ["TrainResult", "Trainer"]
 
@@ -93,7 +95,7 @@ class Trainer:
         if cfg.num_threads:
             torch.set_num_threads(cfg.num_threads)
         self.device = resolve_device(cfg.device, "device")
-        env_device = resolve_device(cfg.env.device, "env.device")
+        env_device = self.env_device = resolve_device(cfg.env.device, "env.device")
         buffer_device = (
             self.device if cfg.buffer.device == "auto" else resolve_device(cfg.buffer.device, "buffer.device")
         )
@@ -190,6 +192,8 @@ class Trainer:
                     self._evaluate(logger, progress)
                     if spec.shares_instance:
                         self.obs, self.critic_obs = self.env.reset(cfg.seed + self.iteration)
+                if self._crossed(previous, cfg.train.video_every_env_steps):
+                    self._record_video(logger)
                 if self._crossed(previous, cfg.train.checkpoint_every_env_steps):
                     self.save()
                 if stop_after_env_steps is not None and self.env_steps >= stop_after_env_steps:
@@ -290,6 +294,21 @@ class Trainer:
         progress.update(self.env_steps, eval_return=scalars["eval/avg_return"])
         return outcome
 
+    def _record_video(self, logger: ScalarLogger) -> None:
+        """Record one deterministic episode to ``videos/step_<env_steps>.mp4`` and TensorBoard."""
+        e = self.cfg.env
+        record_training_video(
+            lambda o: self.agent.act(o.to(self.device), deterministic=True),
+            e.name,
+            e.task,
+            self.cfg.seed + _EVAL_SEED_OFFSET,
+            self.env_device,
+            e.max_episode_steps,
+            self.run_dir / "videos" / f"step_{self.env_steps}.mp4",
+            logger.tensorboard_writer,
+            self.env_steps,
+        )
+
     # ------------------------------------------------------------------ state and outputs
 
     def save(self) -> Path:
@@ -343,6 +362,7 @@ class Trainer:
         """Continue from a checkpoint: agent, loop state, env state where restorable, buffer, RNG streams."""
         if payload.get("format_version") != _CHECKPOINT_FORMAT:
             raise CheckpointError(f"checkpoint format {payload.get('format_version')} is not {_CHECKPOINT_FORMAT}.")
+        check_compatible(payload, self.env.spec, self.cfg.agent, str(self.run_dir))
         self.agent.load_state_dict(payload["agent"])
         loop = payload["loop"]
         self.env_steps, self.iteration = payload["counters"]["env_steps"], payload["counters"]["iteration"]

@@ -35,7 +35,9 @@ OVERRIDES = [
 
 def _scalars(run_dir: Path) -> list[tuple[str, str, str]]:
     with (run_dir / "scalars.csv").open() as handle:
-        return [(r["env_steps"], r["key"], r["value"]) for r in csv.DictReader(handle) if not r["key"].startswith("perf/")]
+        return [
+            (r["env_steps"], r["key"], r["value"]) for r in csv.DictReader(handle) if not r["key"].startswith("perf/")
+        ]
 
 
 def _trainer(run_dir: Path) -> Trainer:

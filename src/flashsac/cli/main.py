@@ -6,7 +6,9 @@ import sys
 
 from flashsac.checkpoint import CheckpointError
 from flashsac.config.validate import ConfigError
-from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
+from flashsac.envs.registry import MissingSimulatorError, RenderError, UnknownTaskError
+from flashsac.runtime.finite_guard import NonFiniteError
+from flashsac.tensor_file import TensorFileError
 
 __all__ = ["main"]
 
@@ -14,6 +16,8 @@ USAGE = """usage: flashsac <command> [args]
 
 commands:
   train [key=value ...]   train FlashSAC (flashsac train --help for the keys and examples)
+  eval <checkpoint>       evaluate a checkpoint: N episodes, a table on screen, JSON in the run directory
+  play <checkpoint>       record a checkpoint's policy as an mp4 (offscreen, no display needed)
 """
 
 
@@ -33,11 +37,28 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             dry_run = "--dry-run" in rest
             return run_train([a for a in rest if a != "--dry-run"], dry_run=dry_run)
+        if command in ("eval", "play"):
+            from flashsac.cli import evaluate  # imported late: it pulls in torch and the agent
+
+            if "-h" in rest or "--help" in rest:
+                print(evaluate.EVAL_HELP if command == "eval" else evaluate.PLAY_HELP)
+                return 0
+            return evaluate.run_eval(rest) if command == "eval" else evaluate.run_play(rest)
         print(f"flashsac: unknown command {command!r}.\n{USAGE}", file=sys.stderr)
         return 2
-    except (ConfigError, UnknownTaskError, MissingSimulatorError, CheckpointError) as err:
+    except (
+        ConfigError,  # includes the usage errors of eval/play
+        UnknownTaskError,
+        MissingSimulatorError,
+        CheckpointError,
+        TensorFileError,
+        RenderError,
+    ) as err:
         print(f"flashsac: error: {err}", file=sys.stderr)
         return 2
+    except NonFiniteError as err:
+        print(f"flashsac: error: {err}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

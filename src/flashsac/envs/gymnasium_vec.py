@@ -5,10 +5,14 @@ mode; this module converts what they return into float32/bool tensors on the req
 dense ``final_obs`` from the vector env's masked ``info["final_obs"]`` and keeps ``terminated`` and
 ``truncated`` apart. Actions arrive in environment units: the agent maps tanh onto the env's own Box bounds,
 so no ``RescaleAction`` wrapper is applied here.
+
+Envs built with ``render_mode="rgb_array"`` can render: :meth:`GymnasiumVecEnv.render` returns the frame of one
+of them, and the spec says ``can_render=True``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,6 +22,7 @@ import torch
 from gymnasium.wrappers import TimeLimit
 
 from flashsac.envs.protocol import EnvSpec, Step
+from flashsac.envs.registry import RenderError
 
 __all__ = ["GymnasiumVecEnv", "episode_time_limit"]
 
@@ -78,7 +83,7 @@ class GymnasiumVecEnv:
     Args:
         task: Task name as the user typed it (goes into the spec and error messages).
         env_fns: One factory per env, each returning a ``gym.Env`` with a 1-D Box action space and a Box
-            observation space.
+            observation space; envs made with ``render_mode="rgb_array"`` make the batch render-capable.
         device: Device on which returned tensors live (the simulators themselves run on the CPU).
         max_episode_steps: Explicit time limit overriding the registered one, or ``None`` to keep it.
         joint_names: Optional function reading actuated joint names (action order) from the first env.
@@ -127,6 +132,7 @@ class GymnasiumVecEnv:
             control_dt=float(getattr(first.unwrapped, "dt", 0.0)),
             joint_names=joint_names(first) if joint_names is not None else (),
             exact_final_obs=True,
+            can_render=first.render_mode == "rgb_array",
         )
 
     @property
@@ -170,6 +176,39 @@ class GymnasiumVecEnv:
             final_obs=self._to_obs(final_obs),
             info={} if success is None else {"success": self._to_mask(success)},
         )
+
+    def render(self, env_index: int = 0) -> np.ndarray:
+        """Render env ``env_index`` as an ``(H, W, 3)`` uint8 RGB frame (offscreen, no display needed).
+
+        After an episode ends the env has already been reset (same-step autoreset), so the frame then shows
+        the first state of the next episode.
+
+        Raises:
+            IndexError: if ``env_index`` is not in ``[0, num_envs)``.
+            RenderError: if the envs were not built with ``render_mode="rgb_array"`` or no offscreen OpenGL
+                context can be created; the message names ``MUJOCO_GL`` and how to fix it.
+        """
+        if not 0 <= env_index < self._spec.num_envs:
+            raise IndexError(f"env_index={env_index} is outside [0, {self._spec.num_envs}).")
+        if not self._spec.can_render:
+            raise RenderError(
+                f"Task {self._spec.task!r} was built without rendering; build it with "
+                "make_env(..., render=True) (gymnasium render_mode='rgb_array')."
+            )
+        try:
+            frame = self._vec.envs[env_index].render()
+        except Exception as exc:  # whatever the GL backend raises, the fix is the same
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise RenderError(
+                f"Task {self._spec.task!r} cannot render offscreen with MUJOCO_GL="
+                f"{os.environ.get('MUJOCO_GL', '<unset>')} ({type(exc).__name__}: {reason}); fix: install libEGL "
+                "(apt-get install libegl1) and set MUJOCO_GL=egl, or install libOSMesa "
+                "(apt-get install libosmesa6) and set MUJOCO_GL=osmesa."
+            ) from exc
+        frame = np.asarray(frame)
+        if frame.ndim != 3 or frame.shape[-1] != 3:
+            raise RenderError(f"Task {self._spec.task!r} rendered shape {frame.shape}; expected (H, W, 3) RGB.")
+        return frame.astype(np.uint8, copy=False)
 
     def close(self) -> None:
         """Close every simulator; idempotent."""

@@ -14,6 +14,9 @@ An adapter owes the trainer exactly this:
   ``terminated`` (no bootstrap: failure or success) and ``truncated`` (time limit: bootstrap from
   ``final_obs``) are never merged. ``info`` holds tensors only, e.g. ``success`` ``(num_envs,)`` bool.
 * ``close()`` -- releases the simulator; calling it twice is harmless.
+* ``render(env_index=0) -> np.ndarray`` -- optional, offered where ``spec.can_render`` is ``True``: the current
+  state of env ``env_index`` as an ``(H, W, 3)`` uint8 RGB frame, drawn offscreen (no display). Simulators that
+  render through OpenGL set it up only when built with ``make_env(..., render=True)``.
 
 Simulators that cannot return the pre-reset observation set ``spec.exact_final_obs = False``; their
 ``final_obs`` is then the post-reset observation and the trainer warns (see ALGORITHM.md section 0).

@@ -5,7 +5,8 @@ A family is a module under ``flashsac.envs.adapters`` (or ``flashsac.envs.torch_
 * ``TASKS_HINT: str`` -- a short human description of the task names, for error messages;
 * ``list_tasks() -> list[str]`` -- valid task names (may import the simulator package, never starts it);
 * ``require() -> None`` -- raises :class:`MissingSimulatorError` with the install command when absent;
-* ``make(task, num_envs, seed, device, max_episode_steps) -> VecEnv``;
+* ``make(task, num_envs, seed, device, max_episode_steps, render=False) -> VecEnv`` (``render=True`` asks for
+  an env whose ``render(env_index)`` works; families that cannot render may omit the keyword);
 * optionally ``SOLVED_RETURNS: dict[str, float]`` -- mean evaluation return at which a task counts as solved.
 
 The trainer and CLI only ever call :func:`check_env` (before anything starts) and :func:`make_env`.
@@ -24,6 +25,7 @@ from flashsac.envs.protocol import VecEnv, validate_spec
 __all__ = [
     "FAMILIES",
     "MissingSimulatorError",
+    "RenderError",
     "UnknownTaskError",
     "check_env",
     "family",
@@ -38,6 +40,10 @@ class MissingSimulatorError(RuntimeError):
 
 class UnknownTaskError(ValueError):
     """The task name is not one of the family's tasks; lists the valid ones."""
+
+
+class RenderError(RuntimeError):
+    """An env cannot render frames (not built for it, or no usable offscreen OpenGL); says how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -88,11 +94,25 @@ def make_env(
     seed: int,
     device: torch.device,
     max_episode_steps: int | None = None,
+    render: bool = False,
 ) -> VecEnv:
-    """Build a batched environment behind the env contract and check its spec."""
+    """Build a batched environment behind the env contract and check its spec.
+
+    Args:
+        name: Simulator family (``env.name``).
+        task: Task of that family (``env.task``).
+        num_envs: Number of environments stepped together.
+        seed: Seed of the first reset.
+        device: Device of the returned tensors.
+        max_episode_steps: Time-limit override, or ``None`` for the task's own.
+        render: Build the env so that ``env.render(env_index)`` returns RGB frames (simulators that render
+            through OpenGL only set that up when asked). Whether it can is ``env.spec.can_render``.
+    """
     check_env(name, task)
+    # The keyword is passed only when set, so families without rendering need not accept it.
+    extra = {"render": True} if render else {}
     env: VecEnv = family(name).make(
-        task=task, num_envs=num_envs, seed=seed, device=device, max_episode_steps=max_episode_steps
+        task=task, num_envs=num_envs, seed=seed, device=device, max_episode_steps=max_episode_steps, **extra
     )
     validate_spec(env.spec)
     return env

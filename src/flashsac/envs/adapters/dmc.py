@@ -16,7 +16,6 @@ itself reports an episode end as step type LAST with discount 0 (terminal: ``ter
 
 from __future__ import annotations
 
-import ctypes.util
 import importlib
 import os
 import sys
@@ -28,7 +27,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from flashsac.envs.adapters.mujoco import actuated_joint_names
+from flashsac.envs.adapters.mujoco import RENDER_SIZE, actuated_joint_names, select_gl_backend
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
@@ -42,27 +41,27 @@ _NEEDS_OPENGL = frozenset({"quadruped-escape"})
 
 
 def _select_gl_backend() -> bool:
-    """Pick ``MUJOCO_GL`` unless the user did; return ``True`` when this module chose EGL.
+    """Pick ``MUJOCO_GL`` unless the user did; return ``True`` when this module chose a rendering backend.
 
-    Rendering is not offered yet (``can_render=False``), but quadruped-escape uploads its random terrain to an
-    OpenGL context at every reset, so a headless backend is chosen where libEGL exists. Without any choice
-    dm_control would probe GLFW, which needs a display.
+    Frames are rendered offscreen (``make(..., render=True)``), and quadruped-escape uploads its random
+    terrain to an OpenGL context at every reset, so a headless backend is chosen: EGL, else OSMesa (see
+    :func:`~flashsac.envs.adapters.mujoco.select_gl_backend`). Where neither exists rendering is disabled,
+    because without any choice dm_control would probe GLFW, which needs a display.
     """
-    if "MUJOCO_GL" in os.environ:
-        return False
-    use_egl = ctypes.util.find_library("EGL") is not None
-    os.environ["MUJOCO_GL"] = "egl" if use_egl else "disable"
-    return use_egl
+    chosen = select_gl_backend()
+    if chosen is None and "MUJOCO_GL" not in os.environ:
+        os.environ["MUJOCO_GL"] = "disable"
+    return chosen is not None
 
 
 def _suite() -> ModuleType:
     """Import ``dm_control.suite`` (no simulator starts), translating any failure into the install command."""
-    chose_egl = _select_gl_backend()
+    chose_backend = _select_gl_backend()
     try:
         return importlib.import_module("dm_control.suite")
     except Exception as exc:  # ImportError, or e.g. AttributeError from an incompatible mujoco
-        if chose_egl:
-            # libEGL is installed but unusable (e.g. no GPU visible): drop the half-imported package and
+        if chose_backend:
+            # libEGL/libOSMesa is installed but unusable (e.g. no GPU visible): drop the half-imported package and
             # simulate without rendering, which every task but quadruped-escape supports.
             for name in [m for m in sys.modules if m == "dm_control" or m.startswith("dm_control.")]:
                 del sys.modules[name]
@@ -102,11 +101,25 @@ class DMCEnv(gym.Env):
         seed: Seed of the task's random state (``task_kwargs={"random": seed}``); ``reset(seed=s)``
             reseeds it.
         time_limit: The suite's own time limit in seconds; ``inf`` leaves episode length to a ``TimeLimit``.
+        render_mode: ``"rgb_array"`` to offer :meth:`render`, else ``None``.
+        render_size: Width and height of rendered frames in pixels.
     """
 
-    metadata: dict[str, Any] = {"render_modes": []}
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"]}
 
-    def __init__(self, domain: str, task: str, seed: int | None = None, time_limit: float = float("inf")) -> None:
+    def __init__(
+        self,
+        domain: str,
+        task: str,
+        seed: int | None = None,
+        time_limit: float = float("inf"),
+        render_mode: str | None = None,
+        render_size: int = RENDER_SIZE,
+    ) -> None:
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"DMCEnv supports render_mode 'rgb_array' or None, got {render_mode!r}.")
+        self.render_mode = render_mode
+        self._render_size = render_size
         self._env = _suite().load(domain, task, task_kwargs={"random": seed, "time_limit": time_limit})
         size = sum(int(np.prod(spec.shape)) for spec in self._env.observation_spec().values())
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(size,), dtype=np.float32)
@@ -141,6 +154,13 @@ class DMCEnv(gym.Env):
         truncated = bool(ended and not terminated)
         return _flatten(timestep.observation), float(timestep.reward or 0.0), terminated, truncated, {}
 
+    def render(self) -> np.ndarray:  # pyright: ignore[reportIncompatibleMethodOverride]
+        """The current state from the task's first camera as an ``(H, W, 3)`` uint8 frame (offscreen)."""
+        if self.render_mode != "rgb_array":
+            raise RuntimeError("DMCEnv was created without render_mode='rgb_array'.")
+        size = self._render_size
+        return self._env.physics.render(height=size, width=size, camera_id=0)
+
     def close(self) -> None:
         """Release the dm_control environment."""
         self._env.close()
@@ -152,7 +172,12 @@ def _joint_names(env: gym.Env) -> tuple[str, ...]:
 
 
 def make(
-    task: str, num_envs: int, seed: int, device: torch.device, max_episode_steps: int | None = None
+    task: str,
+    num_envs: int,
+    seed: int,
+    device: torch.device,
+    max_episode_steps: int | None = None,
+    render: bool = False,
 ) -> GymnasiumVecEnv:
     """Build ``num_envs`` copies of the suite task ``task`` (``domain-task``); env ``i`` gets ``seed + i``.
 
@@ -162,6 +187,7 @@ def make(
         seed: Seed of the first reset.
         device: Device of the returned tensors.
         max_episode_steps: Episode length in env steps; ``None`` gives the paper's 1000.
+        render: Offer ``render(env_index)`` (camera 0, ``RENDER_SIZE`` square frames, through ``MUJOCO_GL``).
     """
     names = {f"{d}-{t}": (d, t) for d, t in _suite().ALL_TASKS}
     if task not in names:
@@ -175,7 +201,7 @@ def make(
         )
 
     def factory(env_seed: int) -> Callable[[], gym.Env]:
-        return lambda: DMCEnv(domain, suite_task, seed=env_seed)
+        return lambda: DMCEnv(domain, suite_task, seed=env_seed, render_mode="rgb_array" if render else None)
 
     env = GymnasiumVecEnv(
         task,

@@ -3,11 +3,17 @@
 Tasks are gymnasium ids; the envs are lifted into the contract by
 :class:`~flashsac.envs.gymnasium_vec.GymnasiumVecEnv` with their own action bounds and registered time limits.
 ``mujoco`` is imported only by :func:`require` and :func:`make`.
+
+``make(..., render=True)`` builds the envs with ``render_mode="rgb_array"``; frames are drawn offscreen through
+the OpenGL backend named by ``MUJOCO_GL``, which :func:`select_gl_backend` sets to a headless one (EGL, else
+OSMesa) before ``mujoco`` is first imported, unless the user chose one.
 """
 
 from __future__ import annotations
 
+import ctypes.util
 import importlib
+import os
 from typing import Any
 
 import gymnasium as gym
@@ -16,12 +22,31 @@ import torch
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
 from flashsac.envs.registry import MissingSimulatorError
 
-__all__ = ["TASKS_HINT", "actuated_joint_names", "list_tasks", "make", "require"]
+__all__ = ["RENDER_SIZE", "TASKS_HINT", "actuated_joint_names", "list_tasks", "make", "require", "select_gl_backend"]
 
 TASKS_HINT = "gymnasium MuJoCo v5 ids, e.g. HalfCheetah-v5, Hopper-v5, Walker2d-v5, Ant-v5, Humanoid-v5"
 _FIX = "pip install 'flashsac[mujoco]'"
 _SUPPORTED_MAJOR = 3
 _ENTRY_POINT_PREFIX = "gymnasium.envs.mujoco"
+RENDER_SIZE = 240
+"""Width and height of rendered frames in pixels (a multiple of 16, so video encoders never rescale)."""
+
+
+def select_gl_backend() -> str | None:
+    """Point ``MUJOCO_GL`` at a headless OpenGL backend unless it is set already; return what this call set.
+
+    EGL where libEGL exists (Mesa's EGL renders on the CPU when there is no GPU), else OSMesa where libOSMesa
+    exists; ``None`` when ``MUJOCO_GL`` was already set (by the user or an earlier call) or neither library
+    exists. It must run before ``mujoco`` is first imported: ``mujoco`` picks its ``GLContext`` class, and
+    PyOpenGL its platform, at import time.
+    """
+    if "MUJOCO_GL" in os.environ:
+        return None
+    for backend, library in (("egl", "EGL"), ("osmesa", "OSMesa")):
+        if ctypes.util.find_library(library) is not None:
+            os.environ["MUJOCO_GL"] = backend
+            return backend
+    return None
 
 
 def list_tasks() -> list[str]:
@@ -41,6 +66,7 @@ def require() -> None:
     Raises:
         MissingSimulatorError: with the install command, when ``mujoco`` is absent or incompatible.
     """
+    select_gl_backend()
     try:
         mujoco = importlib.import_module("mujoco")
     except ImportError as exc:
@@ -82,7 +108,12 @@ def _joint_names(env: gym.Env) -> tuple[str, ...]:
 
 
 def make(
-    task: str, num_envs: int, seed: int, device: torch.device, max_episode_steps: int | None = None
+    task: str,
+    num_envs: int,
+    seed: int,
+    device: torch.device,
+    max_episode_steps: int | None = None,
+    render: bool = False,
 ) -> GymnasiumVecEnv:
     """Build ``num_envs`` copies of the gymnasium MuJoCo task ``task``; env ``i`` gets ``seed + i``.
 
@@ -93,11 +124,17 @@ def make(
         device: Device of the returned tensors.
         max_episode_steps: Explicit time limit overriding the registered one (``None`` keeps it: 1000 for
             most tasks).
+        render: Build the envs with ``render_mode="rgb_array"`` (``RENDER_SIZE`` square frames) so that
+            ``render(env_index)`` works; the OpenGL context is created at the first frame.
     """
     require()
+    # Only asked-for rendering sets a render mode: gymnasium then keeps an offscreen renderer per env.
+    render_kwargs: dict[str, Any] = (
+        {"render_mode": "rgb_array", "width": RENDER_SIZE, "height": RENDER_SIZE} if render else {}
+    )
 
     def factory() -> gym.Env:
-        return gym.make(task, max_episode_steps=max_episode_steps)
+        return gym.make(task, max_episode_steps=max_episode_steps, **render_kwargs)
 
     env = GymnasiumVecEnv(
         task, [factory] * num_envs, device, max_episode_steps=max_episode_steps, joint_names=_joint_names

@@ -30,9 +30,18 @@ def require() -> None:
 
 
 def make(
-    task: str, num_envs: int, seed: int, device: torch.device, max_episode_steps: int | None = None
+    task: str,
+    num_envs: int,
+    seed: int,
+    device: torch.device,
+    max_episode_steps: int | None = None,
+    render: bool = False,
 ) -> BatchedTorchTask:
-    """Build ``num_envs`` copies of ``task`` on ``device``, seeded with ``seed``."""
+    """Build ``num_envs`` copies of ``task`` on ``device``, seeded with ``seed``.
+
+    ``render`` is accepted for the family interface only: the tasks draw themselves with numpy, so every
+    env can render whether or not it was asked for.
+    """
     env = TASKS[task](task, num_envs, device, max_episode_steps)
     env.reset(seed)
     return env

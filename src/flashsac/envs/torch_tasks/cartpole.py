@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
-from flashsac.envs.torch_tasks.base import BatchedTorchTask
+from flashsac.envs.torch_tasks.base import BatchedTorchTask, Canvas
+
+_FRAME_SIZE = 240
 
 
 class CartpoleBalance(BatchedTorchTask):
@@ -57,3 +60,23 @@ class CartpoleBalance(BatchedTorchTask):
 
     def _is_terminal(self, state: torch.Tensor) -> torch.Tensor:
         return (state[:, 0].abs() > self.x_limit) | (state[:, 2].abs() > self.theta_limit)
+
+    def _draw(self, state: np.ndarray) -> np.ndarray:
+        """Track, cart and pole; the frame spans the track [-2.4, 2.4] m plus a margin."""
+        canvas = Canvas(_FRAME_SIZE)
+        scale = _FRAME_SIZE / (2 * self.x_limit * 1.1)  # pixels per metre
+        track_y = 0.7 * _FRAME_SIZE
+        canvas.segment((0.0, track_y), (float(_FRAME_SIZE), track_y), width=2.0, color=(0, 0, 0))
+        for end in (-self.x_limit, self.x_limit):  # the failure limits of the cart position
+            px = _FRAME_SIZE / 2 + end * scale
+            canvas.segment((px, track_y - 8), (px, track_y + 8), width=2.0, color=(150, 150, 150))
+        x, theta = float(state[0]), float(state[2])
+        cart_x = _FRAME_SIZE / 2 + x * scale
+        cart_w, cart_h = 0.5 * scale, 0.3 * scale
+        canvas.rect(cart_x - cart_w / 2, track_y - cart_h / 2, cart_x + cart_w / 2, track_y + cart_h / 2, (0, 0, 0))
+        pole = 2 * self.half_length * scale
+        pivot = (cart_x, track_y - cart_h / 4)
+        tip = (cart_x + pole * math.sin(theta), pivot[1] - pole * math.cos(theta))
+        canvas.segment(pivot, tip, width=0.1 * scale, color=(202, 152, 101))
+        canvas.disc(pivot, radius=0.05 * scale, color=(129, 132, 203))
+        return canvas.image

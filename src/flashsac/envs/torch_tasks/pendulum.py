@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
-from flashsac.envs.torch_tasks.base import BatchedTorchTask
+from flashsac.envs.torch_tasks.base import BatchedTorchTask, Canvas
+
+_FRAME_SIZE = 240
 
 
 def _angle_normalize(theta: torch.Tensor) -> torch.Tensor:
@@ -46,3 +49,14 @@ class PendulumSwingup(BatchedTorchTask):
 
     def _observe(self, state: torch.Tensor) -> torch.Tensor:
         return torch.stack((torch.cos(state[:, 0]), torch.sin(state[:, 0]), state[:, 1]), dim=-1)
+
+    def _draw(self, state: np.ndarray) -> np.ndarray:
+        """A red rod from the centre pivot at angle theta (0 = upright, positive = counter-clockwise)."""
+        canvas = Canvas(_FRAME_SIZE)
+        centre = _FRAME_SIZE / 2
+        rod = 0.4 * _FRAME_SIZE
+        theta = float(state[0])
+        tip = (centre - rod * math.sin(theta), centre - rod * math.cos(theta))
+        canvas.segment((centre, centre), tip, width=0.08 * _FRAME_SIZE, color=(204, 77, 77))
+        canvas.disc((centre, centre), radius=0.02 * _FRAME_SIZE, color=(30, 30, 30))
+        return canvas.image
