@@ -163,7 +163,13 @@ class Trainer:
         cfg, spec = self.cfg, self.env.spec
         if self._resumed:
             rewind_scalar_files(self.run_dir, self.env_steps)
-        logger = ScalarLogger(self.run_dir, cfg.logging.tensorboard, cfg.logging.csv)
+        logger = ScalarLogger(
+            self.run_dir,
+            cfg.logging,
+            dataclasses.asdict(cfg),
+            run_name=self.run_dir.name,
+            resume_env_steps=self.env_steps if self._resumed else None,
+        )
         progress = TrainingProgress(cfg.train.num_env_steps, f"{cfg.env.name}/{cfg.env.task}", cfg.logging.progress)
         start = time.perf_counter()
         rate_clock, rate_env_steps, rate_updates = start, self.env_steps, self.agent.update_steps

@@ -52,27 +52,17 @@ class ScalarLogger:
     def __init__(
         self,
         run_dir: Path,
-        cfg: LoggingConfig | bool | None = None,
-        run_config: dict[str, Any] | bool | None = None,
+        cfg: LoggingConfig,
+        run_config: dict[str, Any] | None = None,
         run_name: str | None = None,
+        resume_env_steps: int | None = None,
     ) -> None:
-        if not isinstance(cfg, LoggingConfig):
-            # Legacy positional form (run_dir, tensorboard, csv_file): kept until every caller passes the config.
-            cfg = LoggingConfig(
-                tensorboard=True if cfg is None else bool(cfg),
-                csv=True if run_config is None else bool(run_config),
-                jsonl=False,
-                wandb=False,
-            )
-            run_config = None
-        elif isinstance(run_config, bool):
-            raise TypeError("ScalarLogger(run_dir, cfg, run_config): run_config must be a dict or None, not a bool.")
         start = time.time()
         self._tensorboard: TensorBoardBackend | None = None
         self._backends: list[ScalarBackend] = []
         try:
             if cfg.tensorboard:
-                self._tensorboard = TensorBoardBackend(run_dir)
+                self._tensorboard = TensorBoardBackend(run_dir, resume_env_steps)
                 self._backends.append(self._tensorboard)
             if cfg.csv:
                 self._backends.append(CsvBackend(run_dir, start))

@@ -95,16 +95,19 @@ def test_close_is_idempotent_and_later_logs_are_ignored(tmp_path: Path) -> None:
     assert len(_read_jsonl(tmp_path / "scalars.jsonl")) == 1
 
 
-def test_legacy_positional_signature(tmp_path: Path) -> None:
-    """``ScalarLogger(run_dir, tensorboard, csv_file)`` keeps working until every caller passes the config."""
-    logger = ScalarLogger(tmp_path, False, True)
-    logger.log(5, {"a": 1.0})
-    logger.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["scalars.csv"]
-    assert _read_csv(tmp_path / "scalars.csv")[0]["key"] == "a"
+def test_tensorboard_purges_events_after_the_resume_step(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-
-# ---------------------------------------------------------------------------------------------------- TensorBoard
+    first = ScalarLogger(tmp_path, LoggingConfig(csv=False, jsonl=False))
+    for step in (100, 200, 300):  # 300 was logged after the checkpoint at 200, then the process died
+        first.log(step, {"critic/loss": float(step)})
+    first.close()
+    resumed = ScalarLogger(tmp_path, LoggingConfig(csv=False, jsonl=False), resume_env_steps=200)
+    resumed.log(300, {"critic/loss": 3.0})
+    resumed.close()
+    events = EventAccumulator(str(tmp_path / "tensorboard"))
+    events.Reload()
+    assert [(e.step, e.value) for e in events.Scalars("critic/loss")] == [(100, 100.0), (200, 200.0), (300, 3.0)]
 
 
 def test_tensorboard_events_readable(tmp_path: Path) -> None:

@@ -17,12 +17,15 @@ class TensorBoardBackend:
     Args:
         run_dir: The run directory; events go to ``run_dir/tensorboard`` (a resumed run adds a new event file
             there, which TensorBoard merges into the same curves).
+        resume_env_steps: When resuming from the checkpoint at this env step, events logged after it by the
+            interrupted process are purged (TensorBoard's ``purge_step``), so curves have no duplicates.
     """
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, resume_env_steps: int | None = None) -> None:
         from torch.utils.tensorboard import SummaryWriter  # imported lazily: it pulls in tensorboard
 
-        self._writer: SummaryWriter | None = SummaryWriter(log_dir=str(run_dir / "tensorboard"))
+        purge = resume_env_steps + 1 if resume_env_steps is not None else None
+        self._writer: SummaryWriter | None = SummaryWriter(log_dir=str(run_dir / "tensorboard"), purge_step=purge)
 
     @property
     def writer(self) -> SummaryWriter | None:
