@@ -22,11 +22,19 @@ class CheckpointError(RuntimeError):
     """A checkpoint could not be written or is not a safe, well-formed flashsac checkpoint."""
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     """Atomically write ``payload`` to ``path`` (temp file, fsync, rename, fsync of the directory)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        # mkstemp creates 0600 files; give checkpoints the permissions of any other file the user writes.
+        os.chmod(tmp_name, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             torch.save(payload, handle)
             handle.flush()
@@ -37,9 +45,13 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
-    except OSError as err:
+    except (OSError, RuntimeError) as err:
+        # torch.save reports a failed write (disk full, file-size limit) as a RuntimeError from its zip writer.
         Path(tmp_name).unlink(missing_ok=True)
-        raise CheckpointError(f"could not write checkpoint {path}: {err}; the previous checkpoint is intact.") from err
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise CheckpointError(
+            f"could not write checkpoint {path}: {reason}; the previous checkpoint is intact."
+        ) from err
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -52,10 +64,12 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         raise CheckpointError(f"checkpoint {path} does not exist.")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as err:
-        # torch's message is several lines and ends by suggesting weights_only=False: never do that here.
-        detail = next((line.strip() for line in str(err).splitlines() if "Unsupported" in line), "")
-        detail = detail or str(err).splitlines()[0] if str(err) else type(err).__name__
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError, OSError) as err:
+        # torch's message is several lines and ends by suggesting weights_only=False: never do that here; keep
+        # the line that names what was refused, or the first line for plain corruption.
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        named = [line for line in lines if "unsupported" in line.lower() or "global" in line.lower()]
+        detail = (named or lines or [type(err).__name__])[0]
         raise CheckpointError(
             f"refused to load {path}: it is corrupt or holds objects other than tensors and plain data "
             f"(loading never executes code from a checkpoint). Detail: {detail}"

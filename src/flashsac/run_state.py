@@ -65,5 +65,7 @@ def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
 def prune_checkpoints(run_dir: Path, keep: int) -> None:
     """Delete all but the newest ``keep`` periodic checkpoints (and their buffer snapshots)."""
     for _, path in list_checkpoints(run_dir)[:-keep]:
-        path.with_suffix(".buffer").unlink(missing_ok=True)
+        # The checkpoint first: a crash in between then leaves an orphan snapshot, never a checkpoint
+        # that names a missing snapshot.
         path.unlink(missing_ok=True)
+        path.with_suffix(".buffer").unlink(missing_ok=True)

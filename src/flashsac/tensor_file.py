@@ -83,69 +83,78 @@ def write_tensor_file(
     return digest.hexdigest()
 
 
-def read_tensor_file(
-    path: Path, into: dict[str, torch.Tensor] | None = None, chunk_bytes: int = _CHUNK_BYTES
-) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Read a tensor file, verifying its checksum before anything is handed back.
-
-    Args:
-        path: The file.
-        into: Optional preallocated tensors (any device) to fill in place; names, dtypes and shapes must match.
-        chunk_bytes: Host staging size when filling device tensors.
-
-    Returns:
-        ``(tensors, meta)``; ``tensors`` are the ``into`` tensors when given, else new CPU tensors.
-
-    Raises:
-        TensorFileError: on a missing/truncated/corrupt file or a mismatch with ``into``.
-    """
-    if not path.is_file():
-        raise TensorFileError(f"{path} does not exist.")
+def _verify(path: Path, expected_sha256: str | None, chunk_bytes: int) -> None:
+    """Hash the whole file and compare with its trailer (and the expected digest) before trusting any byte."""
     size = path.stat().st_size
+    if size < 8 + 64:
+        raise TensorFileError(f"{path} is truncated ({size} bytes).")
     digest = hashlib.sha256()
     with path.open("rb") as handle:
-        raw_len = handle.read(8)
-        if len(raw_len) != 8:
-            raise TensorFileError(f"{path} is truncated (no header).")
-        (header_len,) = struct.unpack("<Q", raw_len)
-        if header_len > size:
-            raise TensorFileError(f"{path} is corrupt (header length {header_len} > file size {size}).")
-        header_bytes = handle.read(header_len)
-        digest.update(raw_len)
-        digest.update(header_bytes)
-        try:
-            header = json.loads(header_bytes)
-        except ValueError as err:
-            raise TensorFileError(f"{path} is corrupt (unreadable header).") from err
-        staged: dict[str, torch.Tensor] = {}
-        for entry in header["tensors"]:
-            name, dtype, shape = entry["name"], _DTYPES[entry["dtype"]], tuple(entry["shape"])
-            target = into.get(name) if into is not None else None
-            if target is None:
-                if into is not None:
-                    raise TensorFileError(f"{path} holds tensor {name!r} that the target does not have.")
-                target = torch.empty(shape, dtype=dtype)
-            elif target.dtype != dtype or tuple(target.shape) != shape:
-                raise TensorFileError(
-                    f"{path}: tensor {name!r} is {entry['dtype']}{list(shape)} but the target is "
-                    f"{target.dtype}{list(target.shape)}; the buffer configuration differs from the checkpoint's."
-                )
-            flat = target.reshape(-1).view(torch.uint8) if target.is_contiguous() else None
-            if flat is None:
-                raise TensorFileError(f"target tensor {name!r} must be contiguous.")
-            remaining, start = entry["bytes"], 0
-            while remaining:
-                block = handle.read(min(chunk_bytes, remaining))
-                if not block:
-                    raise TensorFileError(f"{path} is truncated inside tensor {name!r}.")
-                digest.update(block)
-                flat[start : start + len(block)].copy_(torch.frombuffer(bytearray(block), dtype=torch.uint8))
-                start += len(block)
-                remaining -= len(block)
-            staged[name] = target
+        remaining = size - 64
+        while remaining:
+            block = handle.read(min(chunk_bytes, remaining))
+            if not block:
+                raise TensorFileError(f"{path} is truncated.")
+            digest.update(block)
+            remaining -= len(block)
         stored = handle.read(64).decode(errors="replace")
     if stored != digest.hexdigest():
         raise TensorFileError(
             f"{path} failed its SHA-256 check (stored {stored[:12]}..., computed {digest.hexdigest()[:12]}...)."
         )
-    return staged, header["meta"]
+    if expected_sha256 is not None and stored != expected_sha256:
+        raise TensorFileError(
+            f"{path} is intact but is not the snapshot its checkpoint names (digest {stored[:12]}... instead of "
+            f"{expected_sha256[:12]}...)."
+        )
+
+
+def read_tensor_file(
+    path: Path,
+    into: dict[str, torch.Tensor] | None = None,
+    chunk_bytes: int = _CHUNK_BYTES,
+    expected_sha256: str | None = None,
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read a tensor file after verifying its checksum; no byte is trusted (or copied) before that.
+
+    Args:
+        path: The file.
+        into: Optional preallocated tensors (any device) to fill in place; names, dtypes and shapes must match.
+        chunk_bytes: Host staging size when filling device tensors.
+        expected_sha256: If given, the file's digest must equal it (e.g. the digest a checkpoint recorded).
+
+    Returns:
+        ``(tensors, meta)``; ``tensors`` are the ``into`` tensors when given, else new CPU tensors.
+
+    Raises:
+        TensorFileError: on a missing/truncated/corrupt file, a digest mismatch or a mismatch with ``into``.
+    """
+    if not path.is_file():
+        raise TensorFileError(f"{path} does not exist.")
+    _verify(path, expected_sha256, chunk_bytes)
+    with path.open("rb") as handle:
+        (header_len,) = struct.unpack("<Q", handle.read(8))
+        try:
+            header = json.loads(handle.read(header_len))
+            entries = [(e["name"], _DTYPES[e["dtype"]], tuple(e["shape"]), int(e["bytes"])) for e in header["tensors"]]
+        except (ValueError, KeyError, TypeError) as err:
+            raise TensorFileError(f"{path} has an unreadable header: {err}") from err
+        targets: dict[str, torch.Tensor] = {}
+        for name, dtype, shape, _ in entries:
+            target = into.get(name) if into is not None else torch.empty(shape, dtype=dtype)
+            if target is None:
+                raise TensorFileError(f"{path} holds tensor {name!r} that the target does not have.")
+            if target.dtype != dtype or tuple(target.shape) != shape or not target.is_contiguous():
+                raise TensorFileError(
+                    f"{path}: tensor {name!r} is {dtype}{list(shape)} but the target is {target.dtype}"
+                    f"{list(target.shape)}; the buffer configuration differs from the checkpoint's."
+                )
+            targets[name] = target
+        # Every target is checked before the first one is overwritten.
+        for (_, _, _, nbytes), target in zip(entries, targets.values(), strict=True):
+            flat, start = target.reshape(-1).view(torch.uint8), 0
+            while start < nbytes:
+                block = handle.read(min(chunk_bytes, nbytes - start))
+                flat[start : start + len(block)].copy_(torch.frombuffer(bytearray(block), dtype=torch.uint8))
+                start += len(block)
+    return targets, header["meta"]

@@ -90,6 +90,7 @@ class Trainer:
 
     def __init__(self, cfg: RunConfig, run_dir: Path, resume_from: dict[str, Any] | None = None) -> None:
         self.cfg, self.run_dir = cfg, run_dir
+        run_dir.mkdir(parents=True, exist_ok=True)
         self.derived = derive(cfg)
         seed_everything(cfg.seed, cfg.deterministic)
         if cfg.num_threads:
@@ -142,6 +143,7 @@ class Trainer:
         self.iteration = -1
         self._update_budget = 0.0
         self.obs, self.critic_obs = self.env.reset(cfg.seed)
+        self.guard.check_rows("observation", self.obs, 0)
         self.episode_return = torch.zeros(spec.num_envs, device=spec.device)
         self.episode_length = torch.zeros(spec.num_envs, device=spec.device)
         self._resumed = resume_from is not None
@@ -237,7 +239,9 @@ class Trainer:
 
     def _store(self, obs: torch.Tensor, critic_obs: torch.Tensor | None, action: torch.Tensor, step: Step) -> None:
         """Write the transition to the buffer and feed the reward scaler."""
-        self.guard.check_rows("observation", step.final_obs, self.env_steps)
+        # step.obs is what the agent acts on next (post-reset where an episode ended); final_obs is s_{t+1}.
+        self.guard.check_rows("observation", step.obs, self.env_steps)
+        self.guard.check_rows("final observation", step.final_obs, self.env_steps)
         self.guard.check_rows("reward", step.reward, self.env_steps)
         self.buffer.add(
             obs,
@@ -336,7 +340,8 @@ class Trainer:
 
     def _parameters(self) -> list[torch.Tensor]:
         agent = self.agent
-        return [*agent.actor.parameters(), *agent.critic.parameters(), *agent.temperature.parameters()]
+        networks = (agent.actor, agent.critic, agent.target_critic, agent.temperature)
+        return [p for network in networks for p in network.parameters()]
 
     def _state_dict(self, buffer_digest: str | None) -> dict[str, Any]:
         env_state = getattr(self.env, "state_dict", None)
@@ -394,7 +399,7 @@ class Trainer:
             self.obs, self.critic_obs = self.env.reset(self.cfg.seed + self.iteration + 1)
         if payload["buffer_sha256"] is not None:
             path = checkpoint_path(self.run_dir, self.env_steps).with_suffix(".buffer")
-            load_buffer_snapshot(self.buffer, path)
+            load_buffer_snapshot(self.buffer, path, expected_sha256=payload["buffer_sha256"])
         restore_rng(payload["rng"])
 
     def _write_summary(self, result: TrainResult) -> None:

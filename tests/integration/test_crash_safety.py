@@ -98,7 +98,6 @@ ENOSPC = OSError(errno.ENOSPC, "No space left on device")
 def _trainer(run_dir: Path, *extra: str, resume_from: dict | None = None) -> Trainer:
     cfg = compose_config([*TINY, *extra, f"logging.run_dir={run_dir}"])
     validate(cfg)
-    run_dir.mkdir(parents=True, exist_ok=True)  # as the CLI does (see the xfail test on new run dirs)
     return Trainer(cfg, run_dir, resume_from=resume_from)
 
 
@@ -358,13 +357,6 @@ def _fill_disk_after(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
     monkeypatch.setattr(checkpoint_module.os, "fdopen", fdopen)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RuntimeError,
-    reason="src bug: save_checkpoint only catches OSError, but when the disk fills up *during* torch.save the "
-    "zip writer turns the OSError into RuntimeError('[enforce fail at inline_container.cc] unexpected pos ...'): "
-    "the caller gets a raw RuntimeError (CLI: a traceback) and the temp file is left behind.",
-)
 def test_disk_filling_up_during_torch_save_gives_a_checkpoint_error(tmp_path: Path, monkeypatch) -> None:
     previous = tmp_path / "step_100.pt"
     save_checkpoint(previous, _payload(1.0))
@@ -380,12 +372,6 @@ def test_disk_filling_up_during_torch_save_gives_a_checkpoint_error(tmp_path: Pa
     assert [p.name for p in tmp_path.iterdir()] == ["step_100.pt"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="src bug (same as above, with a real kernel error): RLIMIT_FSIZE makes write() fail with EFBIG "
-    "mid torch.save; save_checkpoint raises RuntimeError instead of CheckpointError and leaves its temp file.",
-)
 def test_real_write_error_during_torch_save_gives_a_checkpoint_error(tmp_path: Path) -> None:
     resource = pytest.importorskip("resource")
     previous = tmp_path / "step_100.pt"
@@ -469,12 +455,6 @@ def _copy_run(source: Path, target: Path) -> Path:
         50,
         pytest.param(
             20,
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=OSError,
-                reason="src bug: a checkpoint truncated to 5-35 % raises a bare OSError(EINVAL) from torch's zip "
-                "reader, which load_checkpoint does not turn into CheckpointError, so resume does not skip it.",
-            ),
         ),
     ],
 )
@@ -502,13 +482,6 @@ def test_resume_without_any_readable_checkpoint_fails_clearly(run_with_checkpoin
         newest_checkpoint(run_dir)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="src bug: load_checkpoint catches (UnpicklingError, RuntimeError, EOFError, ValueError) but torch's "
-    "zip reader raises a bare OSError(EINVAL) for many truncation lengths (e.g. 5-35 % of the file), so "
-    "newest_checkpoint does not skip such a damaged checkpoint and `flashsac train resume=` dies with a traceback.",
-)
 def test_every_truncation_of_a_checkpoint_is_a_checkpoint_error(run_with_checkpoints: Path, tmp_path: Path) -> None:
     data = (run_with_checkpoints / "checkpoints" / "step_120.pt").read_bytes()
     damaged = tmp_path / "step_120.pt"
@@ -571,13 +544,6 @@ def test_resume_with_a_corrupt_buffer_snapshot_fails_in_one_line(
     assert "step_120.buffer failed its SHA-256 check" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(KeyError, RuntimeError),
-    reason="src bug: read_tensor_file trusts the JSON header before the SHA-256 is verified, so one flipped "
-    "bit in the header escapes as KeyError ('tensors' renamed) or RuntimeError (a shape digit changed) "
-    "instead of TensorFileError; resume then dies with a traceback.",
-)
 @pytest.mark.parametrize(
     ("needle", "offset"),
     [(b'"tensors"', 1), (b'"shape": [250', 11)],
@@ -594,12 +560,6 @@ def test_flipped_byte_in_a_buffer_header_is_a_tensor_file_error(
         read_tensor_file(damaged)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="src gap: the checkpoint records buffer_sha256 but Trainer._restore never compares it with the "
-    ".buffer file it loads, so a valid snapshot of another step beside the checkpoint is restored silently.",
-)
 def test_resume_refuses_a_buffer_snapshot_that_is_not_the_checkpoints(
     run_with_checkpoints: Path, tmp_path: Path
 ) -> None:
@@ -611,12 +571,6 @@ def test_resume_refuses_a_buffer_snapshot_that_is_not_the_checkpoints(
         _trainer(run_dir, "train.checkpoint_buffer=true", resume_from=payload).close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="src bug (small crash window): prune_checkpoints unlinks the .buffer before the .pt, so a crash "
-    "between the two leaves a checkpoint that names a missing buffer snapshot (resuming from it fails).",
-)
 def test_a_crash_while_pruning_never_leaves_a_checkpoint_without_its_snapshot(
     run_with_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -640,12 +594,6 @@ def test_a_crash_while_pruning_never_leaves_a_checkpoint_without_its_snapshot(
         assert path.with_suffix(".buffer").is_file(), f"{path.name} is left without its snapshot ({calls})"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=FileNotFoundError,
-    reason="src bug: Trainer's docstring accepts an 'existing or new' run_dir, but with logging.tensorboard=false "
-    "nothing creates it and run() fails with FileNotFoundError on scalars.csv (TensorBoard's makedirs hid this).",
-)
 def test_trainer_creates_a_new_run_dir_without_tensorboard(tmp_path: Path) -> None:
     run_dir = tmp_path / "new"
     cfg = compose_config([*TINY, f"logging.run_dir={run_dir}"])

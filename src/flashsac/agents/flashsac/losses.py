@@ -69,7 +69,9 @@ def categorical_projection(
     v_min, v_max = support[0], support[-1]
     delta = (v_max - v_min) / (num_bins - 1)
     shifted = reward[:, None] + bootstrap_discount[:, None] * (support[None, :] - entropy_bonus[:, None])
-    position = (shifted.clamp(v_min, v_max) - v_min) / delta
+    # nan_to_num keeps the scatter indices valid if a NaN slipped in (it then shows as a NaN loss, which the
+    # non-finite guard reports) instead of crashing the process with an out-of-range index.
+    position = (torch.nan_to_num(shifted).clamp(v_min, v_max) - v_min) / delta
     lower = position.floor().clamp(0, num_bins - 1)
     upper_weight = position - lower
     upper = (lower + 1).clamp(max=num_bins - 1)
