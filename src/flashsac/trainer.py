@@ -10,8 +10,11 @@ import dataclasses
 import json
 import os
 import shutil
+import signal
+import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,6 +150,8 @@ class Trainer:
         self.episode_return = torch.zeros(spec.num_envs, device=spec.device)
         self.episode_length = torch.zeros(spec.num_envs, device=spec.device)
         self._resumed = resume_from is not None
+        self._interrupted = False
+        self._run_start = time.perf_counter()
         if resume_from is not None:
             self._restore(resume_from)
 
@@ -173,8 +178,9 @@ class Trainer:
             resume_env_steps=self.env_steps if self._resumed else None,
         )
         progress = TrainingProgress(cfg.train.num_env_steps, f"{cfg.env.name}/{cfg.env.task}", cfg.logging.progress)
-        start = time.perf_counter()
+        start = self._run_start = time.perf_counter()
         rate_clock, rate_env_steps, rate_updates = start, self.env_steps, self.agent.update_steps
+        restore_sigint = _defer_sigint(self)
         try:
             if not self._resumed:
                 self._evaluate(logger, progress)
@@ -207,15 +213,18 @@ class Trainer:
                 if stop_after_env_steps is not None and self.env_steps >= stop_after_env_steps:
                     self.save()
                     return self.result
+                if self._interrupted:
+                    raise KeyboardInterrupt
             if not self.result.eval_env_steps or self.result.eval_env_steps[-1] != self.env_steps:
                 self._evaluate(logger, progress)
             final = self.save()
             _replace_with_copy(final, self.run_dir / "checkpoints" / "final.pt")
         except KeyboardInterrupt:
-            # The loop state is consistent between iterations: keep the work done so far.
-            self.save()
+            if self._interrupted:  # raised at an iteration boundary, where the loop state is consistent
+                self.save()
             raise
         finally:
+            restore_sigint()
             progress.close()
             logger.close()
             self.close()
@@ -363,7 +372,7 @@ class Trainer:
                 "eval_env_steps": list(self.result.eval_env_steps),
                 "eval_returns": list(self.result.eval_returns),
                 "final_eval": dict(self.result.final_eval),
-                "wall_time_s": self.result.wall_time_s + 0.0,
+                "wall_time_s": self.result.wall_time_s + time.perf_counter() - self._run_start,
             },
             "buffer_sha256": buffer_digest,
             "rng": capture_rng(),
@@ -438,3 +447,25 @@ def _replace_with_copy(source: Path, target: Path) -> None:
     except OSError:
         shutil.copyfile(source, tmp)
     os.replace(tmp, target)
+
+
+def _defer_sigint(trainer: Trainer) -> Callable[[], None]:
+    """Defer Ctrl-C to the next iteration boundary, where the loop state is consistent for a checkpoint.
+
+    A second Ctrl-C interrupts at once. Returns the function that restores the previous handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum: int, frame: object) -> None:
+        if trainer._interrupted:
+            raise KeyboardInterrupt
+        trainer._interrupted = True
+
+    signal.signal(signal.SIGINT, handler)
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, previous)
+
+    return restore
