@@ -153,7 +153,7 @@ class BatchedTorchTask(ABC):
             )
         self._state = state["state"].to(self._state.device).clone()
         self._elapsed = state["elapsed"].to(self._elapsed.device).clone()
-        self._generator.set_state(state["generator"].cpu() if self.spec.device.type == "cpu" else state["generator"])
+        self._generator.set_state(state["generator"].cpu())  # generator states are CPU byte tensors
 
 
 class Canvas:
