@@ -35,6 +35,7 @@ from flashsac.config.validate import validate
 from flashsac.run_state import list_checkpoints
 from flashsac.tensor_file import TensorFileError, read_tensor_file, write_tensor_file
 from flashsac.trainer import Trainer
+from tiny_run import tiny_overrides
 
 NUM_ENV_STEPS = 2000
 CHECKPOINT_EVERY = 400
@@ -62,26 +63,13 @@ CLI_TINY = [
 ]
 
 # In-process trainer for the write-failure tests.
-TINY = [
-    "deterministic=true",
-    "env.num_envs=4",
-    "env.num_eval_envs=2",
-    "env.max_episode_steps=40",
-    "agent.actor_hidden_dim=16",
-    "agent.critic_hidden_dim=16",
-    "agent.critic_num_bins=11",
-    "buffer.capacity=1000",
-    "buffer.min_size=64",
-    "train.batch_size=32",
-    "train.updates_per_vector_step=1",
-    "train.num_env_steps=400",
-    "train.eval_every_env_steps=400",
-    "train.num_eval_episodes=2",
-    "train.log_every_env_steps=40",
-    "train.checkpoint_every_env_steps=40",
-    "logging.tensorboard=false",
-    "logging.progress=false",
-]
+TINY = tiny_overrides(
+    {
+        "deterministic": "true",
+        "train.checkpoint_every_env_steps": 40,
+        "logging.tensorboard": "false",
+    }
+)
 
 # Temp files of an in-flight snapshot / checkpoint write (tempfile.mkstemp names in checkpoints/).
 WRITE_TEMP = {

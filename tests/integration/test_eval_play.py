@@ -11,26 +11,19 @@ import pytest
 import torch
 
 from flashsac.cli.main import main
+from tiny_run import tiny_overrides
 
-# The TINY overrides of test_train_run_dir.py with a 96-step budget: eval and play need a checkpoint, not a
+# The shared tiny run with a 96-step budget: eval and play need a checkpoint, not a
 # trained policy, and 8 updates keep the fixture to a few seconds.
-TINY = [
-    "env.num_envs=4",
-    "env.num_eval_envs=2",
-    "agent.actor_hidden_dim=16",
-    "agent.critic_hidden_dim=16",
-    "agent.critic_num_bins=11",
-    "buffer.capacity=2000",
-    "buffer.min_size=64",
-    "train.batch_size=32",
-    "train.updates_per_vector_step=1",
-    "train.num_env_steps=96",
-    "train.eval_every_env_steps=96",
-    "train.num_eval_episodes=2",
-    "train.log_every_env_steps=48",
-    "env.max_episode_steps=50",
-    "logging.progress=false",
-]
+TINY = tiny_overrides(
+    {
+        "buffer.capacity": 2000,
+        "train.num_env_steps": 96,
+        "train.eval_every_env_steps": 96,
+        "train.log_every_env_steps": 48,
+        "env.max_episode_steps": 50,
+    }
+)
 
 
 @pytest.fixture(scope="module")

@@ -9,25 +9,16 @@ from pathlib import Path
 
 from flashsac.checkpoint import load_checkpoint
 from flashsac.run_state import list_checkpoints
+from tiny_run import tiny_overrides
 
-TINY = [
-    "env.num_envs=4",
-    "env.num_eval_envs=2",
-    "env.max_episode_steps=40",
-    "agent.actor_hidden_dim=16",
-    "agent.critic_hidden_dim=16",
-    "agent.critic_num_bins=11",
-    "buffer.capacity=2000",
-    "buffer.min_size=64",
-    "train.batch_size=32",
-    "train.updates_per_vector_step=1",
-    "train.num_env_steps=1200",
-    "train.eval_every_env_steps=600",
-    "train.num_eval_episodes=2",
-    "train.log_every_env_steps=40",
-    "train.checkpoint_buffer=true",
-    "logging.progress=false",
-]
+TINY = tiny_overrides(
+    {
+        "buffer.capacity": 2000,
+        "train.num_env_steps": 1200,
+        "train.eval_every_env_steps": 600,
+        "train.checkpoint_buffer": "true",
+    }
+)
 
 
 def test_sigint_checkpoints_then_resume_completes(tmp_path: Path) -> None:

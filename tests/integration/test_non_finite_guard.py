@@ -26,30 +26,22 @@ from flashsac.run_state import list_checkpoints
 from flashsac.runtime.finite_guard import NonFiniteError
 from flashsac.tensor_file import read_tensor_file
 from flashsac.trainer import Trainer
+from tiny_run import tiny_overrides
 
 NUM_ENVS = 4
 CHECKPOINT_EVERY = 40
-TINY = [
-    "deterministic=true",
-    f"env.num_envs={NUM_ENVS}",
-    "env.num_eval_envs=2",
-    "env.max_episode_steps=40",
-    "agent.actor_hidden_dim=16",
-    "agent.critic_hidden_dim=16",
-    "agent.critic_num_bins=11",
-    "buffer.capacity=1000",
-    "buffer.min_size=64",  # 16 warm-up iterations of random actions
-    "train.batch_size=32",
-    "train.updates_per_vector_step=1",
-    "train.num_env_steps=600",
-    "train.eval_every_env_steps=600",
-    "train.num_eval_episodes=2",
-    "train.log_every_env_steps=100",
-    f"train.checkpoint_every_env_steps={CHECKPOINT_EVERY}",
-    "train.checkpoint_buffer=true",
-    "logging.tensorboard=false",
-    "logging.progress=false",
-]
+TINY = tiny_overrides(
+    {
+        "deterministic": "true",
+        "env.num_envs": NUM_ENVS,
+        "train.num_env_steps": 600,
+        "train.eval_every_env_steps": 600,
+        "train.log_every_env_steps": 100,
+        "train.checkpoint_every_env_steps": CHECKPOINT_EVERY,
+        "train.checkpoint_buffer": "true",
+        "logging.tensorboard": "false",
+    }
+)
 
 
 class Injector:

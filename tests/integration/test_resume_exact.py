@@ -10,27 +10,19 @@ from flashsac.cli.compose import compose_config
 from flashsac.cli.main import main
 from flashsac.config.validate import validate
 from flashsac.trainer import Trainer
+from tiny_run import tiny_overrides
 
-OVERRIDES = [
-    "deterministic=true",
-    "env.num_envs=4",
-    "env.num_eval_envs=2",
-    "env.max_episode_steps=40",
-    "agent.actor_hidden_dim=16",
-    "agent.critic_hidden_dim=16",
-    "agent.critic_num_bins=11",
-    "agent.n_step=3",
-    "buffer.capacity=1000",
-    "buffer.min_size=64",
-    "train.batch_size=32",
-    "train.updates_per_vector_step=1.5",
-    "train.num_env_steps=600",
-    "train.eval_every_env_steps=200",
-    "train.num_eval_episodes=2",
-    "train.log_every_env_steps=100",
-    "train.checkpoint_buffer=true",
-    "logging.progress=false",
-]
+OVERRIDES = tiny_overrides(
+    {
+        "deterministic": "true",
+        "agent.n_step": 3,
+        "train.updates_per_vector_step": 1.5,
+        "train.num_env_steps": 600,
+        "train.eval_every_env_steps": 200,
+        "train.log_every_env_steps": 100,
+        "train.checkpoint_buffer": "true",
+    }
+)
 
 
 def _scalars(run_dir: Path) -> list[tuple[str, str, str]]:

@@ -8,24 +8,16 @@ import torch
 
 from flashsac.checkpoint import load_checkpoint
 from flashsac.cli.main import main
+from tiny_run import tiny_overrides
 
-TINY = [
-    "env.num_envs=4",
-    "env.num_eval_envs=2",
-    "agent.actor_hidden_dim=16",
-    "agent.critic_hidden_dim=16",
-    "agent.critic_num_bins=11",
-    "buffer.capacity=2000",
-    "buffer.min_size=64",
-    "train.batch_size=32",
-    "train.updates_per_vector_step=1",
-    "train.num_env_steps=400",
-    "train.eval_every_env_steps=200",
-    "train.num_eval_episodes=2",
-    "train.log_every_env_steps=100",
-    "env.max_episode_steps=50",
-    "logging.progress=false",
-]
+TINY = tiny_overrides(
+    {
+        "buffer.capacity": 2000,
+        "train.eval_every_env_steps": 200,
+        "train.log_every_env_steps": 100,
+        "env.max_episode_steps": 50,
+    }
+)
 
 
 def test_train_writes_a_complete_run_directory(tmp_path: Path, capsys) -> None:
