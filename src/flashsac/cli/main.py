@@ -18,6 +18,9 @@ commands:
   train [key=value ...]   train FlashSAC (flashsac train --help for the keys and examples)
   eval <checkpoint>       evaluate a checkpoint: N episodes, a table on screen, JSON in the run directory
   play <checkpoint>       record a checkpoint's policy as an mp4 (offscreen, no display needed)
+  bench <name> [...]      run a benchmark (flashsac bench --help lists them); writes JSON + PNG
+  plot <run_dir>... [--paper <task>]
+                          plot evaluation curves over seeds, optionally against the paper's curves
 """
 
 
@@ -44,6 +47,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(evaluate.EVAL_HELP if command == "eval" else evaluate.PLAY_HELP)
                 return 0
             return evaluate.run_eval(rest) if command == "eval" else evaluate.run_play(rest)
+        if command == "bench":
+            from flashsac.cli.bench import run_bench  # imported late: benchmarks pull in torch and simulators
+
+            return run_bench(rest)
+        if command == "plot":
+            from flashsac.cli.plot import run_plot
+
+            return run_plot(rest)
         print(f"flashsac: unknown command {command!r}.\n{USAGE}", file=sys.stderr)
         return 2
     except (

@@ -56,6 +56,15 @@ FAMILIES: dict[str, _Family] = {
     "torch": _Family("flashsac.envs.torch_tasks", "built-in batched torch tasks (any device, no extra install)"),
     "mujoco": _Family("flashsac.envs.adapters.mujoco", "gymnasium MuJoCo v5 tasks (pip install 'flashsac[mujoco]')"),
     "dmc": _Family("flashsac.envs.adapters.dmc", "DeepMind Control suite (pip install 'flashsac[dmc]')"),
+    "myosuite": _Family(
+        "flashsac.envs.adapters.myosuite", "MyoSuite musculoskeletal tasks (pip install 'flashsac[myosuite]')"
+    ),
+    "metaworld": _Family(
+        "flashsac.envs.adapters.metaworld", "Meta-World v3 MT1 tasks (pip install 'flashsac[metaworld]')"
+    ),
+    "humanoid_bench": _Family(
+        "flashsac.envs.adapters.humanoid_bench", "HumanoidBench H1 tasks (installed from its repository, see README)"
+    ),
 }
 
 
