@@ -16,8 +16,8 @@ from pathlib import Path
 
 import torch
 
-from _common import machine_info, write_json
 from flashsac.agents.flashsac import FlashSACAgent
+from flashsac.bench.common import machine_info, write_json
 from flashsac.buffers import ReplayBuffer
 from flashsac.buffers.snapshot import load_buffer_snapshot, save_buffer_snapshot
 from flashsac.checkpoint import load_checkpoint, save_checkpoint

@@ -34,7 +34,7 @@ from typing import Any
 
 import torch
 
-from _common import machine_info, write_json
+from flashsac.bench.common import machine_info, write_json
 from flashsac.cli.compose import compose_config
 from flashsac.config.schema import RunConfig
 from flashsac.config.validate import validate

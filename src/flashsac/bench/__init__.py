@@ -1,1 +1,16 @@
-"""Benchmarks run by ``flashsac bench <name>``: each writes JSON and a PNG and prints a one-line summary."""
+"""Benchmarks run by ``flashsac bench <name>``: each writes JSON and a PNG and prints a one-line summary.
+
+``BENCHMARKS`` maps each name to the module that runs it; a module exposes ``DESCRIPTION: str`` and
+``main(argv: list[str]) -> int``. Modules are imported only when their benchmark runs, so a missing optional
+package (e.g. Stable-Baselines3) affects that benchmark alone.
+"""
+
+from __future__ import annotations
+
+__all__ = ["BENCHMARKS"]
+
+BENCHMARKS: dict[str, str] = {
+    "loop": "flashsac.bench.loop_overhead",
+    "update": "flashsac.bench.update_throughput",
+    "sb3": "flashsac.bench.sb3_compare",
+}

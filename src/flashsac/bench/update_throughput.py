@@ -32,14 +32,22 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from _common import Roofline, cpu_flags, machine_info, measure_gemm_roofline, resolve_device, synchronize, write_json
 from flashsac.agents.flashsac import FlashSACAgent
+from flashsac.bench.common import (
+    Roofline,
+    cpu_flags,
+    machine_info,
+    measure_gemm_roofline,
+    resolve_device,
+    synchronize,
+    write_json,
+)
 from flashsac.config.schema import AgentConfig
 from flashsac.envs.protocol import EnvSpec
 from flashsac.types import Batch
 
 BENCHMARK = "update_throughput"
-DEFAULT_OUT = Path(__file__).resolve().parent / "results" / f"{BENCHMARK}.json"
+DEFAULT_OUT = Path("benchmarks") / "results" / f"{BENCHMARK}.json"  # relative to the working directory
 
 # The hand count of one faithful update for DMC humanoid-walk at the CPU batch size, in GFLOP.
 REFERENCE_GFLOP = {("humanoid-walk", 512): 21.35}
