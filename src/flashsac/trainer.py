@@ -75,9 +75,15 @@ def _episode_means(scalars: dict[str, float]) -> dict[str, float]:
     steps = scalars.pop("train/episodes_finished", 0.0)  # mean per vector step of episodes finished
     return_sum = scalars.pop("train/episode_return_sum", 0.0)
     length_sum = scalars.pop("train/episode_length_sum", 0.0)
+    success_once_sum = scalars.pop("train/episode_success_once_sum", None)
+    success_end_sum = scalars.pop("train/episode_success_end_sum", None)
     if steps > 0:
         scalars["train/episode_return"] = return_sum / steps
         scalars["train/episode_length"] = length_sum / steps
+        # Only simulators that report info["success"] log success rates (the same two as evaluation).
+        if success_once_sum is not None and success_end_sum is not None:
+            scalars["train/episode_success_once"] = success_once_sum / steps
+            scalars["train/episode_success_end"] = success_end_sum / steps
     return scalars
 
 
@@ -149,6 +155,7 @@ class Trainer:
         self.guard.check_rows("observation", self.obs, 0)
         self.episode_return = torch.zeros(spec.num_envs, device=spec.device)
         self.episode_length = torch.zeros(spec.num_envs, device=spec.device)
+        self.episode_success = torch.zeros(spec.num_envs, dtype=torch.bool, device=spec.device)  # success so far
         self._resumed = resume_from is not None
         self._interrupted = False
         self._run_start = time.perf_counter()
@@ -273,13 +280,18 @@ class Trainer:
         episode_length += 1
         done = step.done.float()
         finished = done.sum()
-        self.metrics.add(
-            {
-                "train/episode_return_sum": (episode_return * done).sum(),
-                "train/episodes_finished": finished,
-                "train/episode_length_sum": (episode_length * done).sum(),
-            }
-        )
+        sums = {
+            "train/episode_return_sum": (episode_return * done).sum(),
+            "train/episodes_finished": finished,
+            "train/episode_length_sum": (episode_length * done).sum(),
+        }
+        success = step.info.get("success")
+        if success is not None:
+            self.episode_success.logical_or_(success)
+            sums["train/episode_success_once_sum"] = (self.episode_success.float() * done).sum()
+            sums["train/episode_success_end_sum"] = (success.float() * done).sum()
+            self.episode_success.logical_and_(~step.done)
+        self.metrics.add(sums)
         episode_return.mul_(1.0 - done)
         episode_length.mul_(1.0 - done)
 
@@ -366,6 +378,7 @@ class Trainer:
                 "critic_obs": self.critic_obs,
                 "episode_return": self.episode_return,
                 "episode_length": self.episode_length,
+                "episode_success": self.episode_success,
                 "metrics": self.metrics.state_dict(),
                 "random_policy": self.random_policy.generator.get_state(),
                 "env": env_state() if env_state is not None else None,
@@ -399,6 +412,8 @@ class Trainer:
             self.obs, self.critic_obs = loop["obs"], loop["critic_obs"]
             self.episode_return.copy_(loop["episode_return"])
             self.episode_length.copy_(loop["episode_length"])
+            if "episode_success" in loop:  # absent in checkpoints written before success tracking
+                self.episode_success.copy_(loop["episode_success"])
         else:
             warnings.warn(
                 f"{self.cfg.env.name}/{self.cfg.env.task} cannot restore its simulator state: the resumed run starts "
