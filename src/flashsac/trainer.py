@@ -256,9 +256,9 @@ class Trainer:
     def _store(self, obs: torch.Tensor, critic_obs: torch.Tensor | None, action: torch.Tensor, step: Step) -> None:
         """Write the transition to the buffer and feed the reward scaler."""
         # step.obs is what the agent acts on next (post-reset where an episode ended); final_obs is s_{t+1}.
-        self.guard.check_rows("observation", step.obs, self.env_steps)
-        self.guard.check_rows("final observation", step.final_obs, self.env_steps)
-        self.guard.check_rows("reward", step.reward, self.env_steps)
+        # One fused check (half the device ops of three separate ones): it runs every env step.
+        checked = (("observation", step.obs), ("final observation", step.final_obs), ("reward", step.reward))
+        self.guard.check_rows_many(checked, self.env_steps)
         self.buffer.add(
             obs,
             action,

@@ -1,7 +1,7 @@
-"""Helpers shared by the benchmarks: device choice, machine description, GEMM roofline, JSON output.
+"""Helpers shared by the benchmarks: device choice, machine description, GEMM roofline, JSON and PNG output.
 
-Every benchmark in this folder writes one JSON file (machine info + its measurements) and prints a one-line
-summary per measured case, so results from different machines can be compared side by side.
+Every benchmark writes one JSON file (``machine_info`` + its measurements) and a PNG beside it, and prints a
+one-line summary per measured case, so results from different machines can be compared side by side.
 """
 
 from __future__ import annotations
@@ -11,22 +11,28 @@ import os
 import platform
 import time
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import torch
 
 __all__ = [
+    "RESULTS_DIR",
     "GemmRate",
     "Roofline",
     "cpu_flags",
     "cpu_model",
     "machine_info",
     "measure_gemm_roofline",
+    "png_path",
     "resolve_device",
     "synchronize",
     "write_json",
 ]
+
+# Where results go by default, relative to the working directory (the repository root when run from there).
+RESULTS_DIR = Path("benchmarks") / "results"
 
 _DTYPE_NAMES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -73,6 +79,8 @@ def cpu_flags() -> set[str]:
 def machine_info(device: torch.device) -> dict[str, Any]:
     """Everything needed to interpret a timing later: hardware, software, threads and load."""
     info: dict[str, Any] = {
+        # Local time with its UTC offset: when the numbers were taken, as the README's Results section names it.
+        "date": datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds"),
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "cpu_affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
@@ -120,10 +128,18 @@ class Roofline:
     dtype: str
     gflops: float
     rates: list[GemmRate] = field(default_factory=list)
+    native: bool = True
+    """Whether the hardware has its own GEMM for this dtype (a bf16 GEMM on a CPU without bf16 units is emulated
+    through fp32 and is no yardstick for anything but itself)."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain-data form for the result file."""
-        return {"dtype": self.dtype, "gflops": self.gflops, "per_size": [asdict(rate) for rate in self.rates]}
+        return {
+            "dtype": self.dtype,
+            "gflops": self.gflops,
+            "native": self.native,
+            "per_size": [asdict(rate) for rate in self.rates],
+        }
 
 
 def _gemm_rate(size: int, dtype: torch.dtype, device: torch.device, reps: int, trials: int) -> GemmRate:
@@ -146,7 +162,7 @@ def _gemm_rate(size: int, dtype: torch.dtype, device: torch.device, reps: int, t
 
 
 def measure_gemm_roofline(
-    device: torch.device, dtype: str, sizes: list[int], reps: int = 3, trials: int = 3
+    device: torch.device, dtype: str, sizes: list[int], reps: int = 3, trials: int = 3, native: bool = True
 ) -> Roofline:
     """Measure the best sustained ``torch.matmul`` rate over square sizes, with the current thread count.
 
@@ -159,9 +175,15 @@ def measure_gemm_roofline(
         sizes: Matrix sizes n to try (``n x n @ n x n``).
         reps: Back-to-back matmuls per timed trial.
         trials: Timed trials per size; the best one counts.
+        native: Recorded with the result: whether the hardware has its own GEMM for ``dtype``.
     """
     rates = [_gemm_rate(size, _DTYPE_NAMES[dtype], device, reps, trials) for size in sizes]
-    return Roofline(dtype=dtype, gflops=max(rate.best_gflops for rate in rates), rates=rates)
+    return Roofline(dtype=dtype, gflops=max(rate.best_gflops for rate in rates), rates=rates, native=native)
+
+
+def png_path(json_path: Path) -> Path:
+    """The figure that goes with a result file: the same name with ``.png``."""
+    return json_path.with_suffix(".png")
 
 
 def write_json(path: Path, payload: dict[str, Any]) -> None:

@@ -1,12 +1,14 @@
 """Milliseconds per FlashSAC update, FLOPs per update, and how close that comes to the machine's GEMM roofline.
 
-For each (task shape, batch size, precision, compile on/off) the script builds a paper-size agent, feeds it one
-fixed random batch and times ``agent.update``. Replay sampling and host-to-device copies are not timed: this
-measures the learner alone. Run from the repository root::
+For each (task shape, model width, batch size, precision, compile on/off) the benchmark builds an agent (the
+paper's networks, with the critic's hidden width swept and the actor at half of it), feeds it one fixed random
+batch and times ``agent.update``. Replay sampling and host-to-device copies are not timed: this measures the
+learner alone. Results go to ``benchmarks/results/update_throughput.json`` and ``.png`` (achieved GFLOP/s per
+case against the GEMM roofline lines)::
 
-    python benchmarks/update_throughput.py                    # everything, on the CPU
-    python benchmarks/update_throughput.py --device cuda      # the same on the GPU
-    python benchmarks/update_throughput.py --quick            # smoke test: smallest case, few reps
+    flashsac bench update                    # everything, on the CPU
+    flashsac bench update --device cuda      # the same on the GPU (compile on and off)
+    flashsac bench update --quick            # smoke test: smallest case, few reps
 
 Timing: the actor is updated every ``actor_update_period`` (= 2) updates, so one update alone is either
 "critic" or "critic + actor". Every timed window therefore covers an even number of updates starting on an
@@ -34,10 +36,12 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from flashsac.agents.flashsac import FlashSACAgent
 from flashsac.bench.common import (
+    RESULTS_DIR,
     Roofline,
     cpu_flags,
     machine_info,
     measure_gemm_roofline,
+    png_path,
     resolve_device,
     synchronize,
     write_json,
@@ -47,10 +51,14 @@ from flashsac.envs.protocol import EnvSpec
 from flashsac.types import Batch
 
 BENCHMARK = "update_throughput"
-DEFAULT_OUT = Path("benchmarks") / "results" / f"{BENCHMARK}.json"  # relative to the working directory
+DESCRIPTION = "ms and achieved GFLOP/s per update over batch sizes, model widths, fp32/bf16, vs the GEMM roofline"
+DEFAULT_OUT = RESULTS_DIR / f"{BENCHMARK}.json"  # relative to the working directory
 
-# The issue's hand count of one faithful update for DMC humanoid-walk at the CPU batch size, in GFLOP.
-REFERENCE_GFLOP = {("humanoid-walk", 512): 21.35}
+# The paper's critic width; the actor is half as wide (AgentConfig defaults: 256 and 128).
+PAPER_WIDTH = 256
+
+# The issue's hand count of one faithful update for DMC humanoid-walk at the CPU batch size and paper width, GFLOP.
+REFERENCE_GFLOP = {("humanoid-walk", 512, PAPER_WIDTH): 21.35}
 
 # Hidden-width multiplier inside an inverted residual block (flashsac.nn.layers.InvertedResidualBlock).
 BLOCK_EXPANSION = 4
@@ -108,8 +116,9 @@ NATIVE_CPU_FLAGS = {"bf16": {"avx512_bf16", "amx_bf16"}, "fp16": {"avx512_fp16",
 
 FULL_DEFAULTS = {
     "batch_sizes": [512, 2048],
+    "widths": [128, 256, 512],
     "configs": ["humanoid-walk", "humanoid29"],
-    "compile": ["off", "on"],
+    "compile": None,  # by device: off on a CPU (slower than eager there with 2+ threads), off and on on a GPU
     "precision": ["fp32", "bf16"],
     "warmup": 10,
     "iters": 40,
@@ -119,6 +128,7 @@ FULL_DEFAULTS = {
 }
 QUICK_DEFAULTS = {
     "batch_sizes": [512],
+    "widths": [PAPER_WIDTH],
     "configs": ["humanoid-walk"],
     "compile": ["off"],
     "precision": ["fp32"],
@@ -135,11 +145,16 @@ QUICK_DEFAULTS = {
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command line; options left unset take the full defaults, or the quick ones under ``--quick``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="flashsac bench update", description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (cuda when present)")
     parser.add_argument("--batch-sizes", type=int, nargs="+", help="default: 512 (CPU regime) 2048 (GPU regime)")
+    parser.add_argument(
+        "--widths", type=int, nargs="+", help="critic hidden widths, actor half of each (default: 128 256 512)"
+    )
     parser.add_argument("--configs", nargs="+", choices=sorted(TASK_SHAPES), help="task shapes to measure")
-    parser.add_argument("--compile", nargs="+", choices=["off", "on"], help="torch.compile of the loss functions")
+    parser.add_argument(
+        "--compile", nargs="+", choices=["off", "on"], help="torch.compile of the losses (default: off; GPU: off on)"
+    )
     parser.add_argument("--precision", nargs="+", choices=sorted(PRECISIONS), help="fp32 or autocast bf16/fp16")
     parser.add_argument("--compile-mode", default="auto", help="AgentConfig.compile_mode (auto: per device)")
     parser.add_argument("--warmup", type=int, help="updates after the first pair, before timing (made even)")
@@ -158,6 +173,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    if args.compile is None:
+        args.compile = ["off", "on"] if resolve_device(args.device).type == "cuda" else ["off"]
+    for width in args.widths:
+        if width < 2 or width % 2:
+            parser.error(f"--widths {width}: a width must be an even number >= 2 (the actor gets half of it)")
     args.warmup = _even(max(args.warmup, 0), "--warmup")
     args.iters = _even(max(args.iters, 2), "--iters")
     return args
@@ -174,10 +194,20 @@ def _even(count: int, flag: str) -> int:
 # ---------------------------------------------------------------------------------------------------- agent
 
 
+def agent_config(width: int = PAPER_WIDTH, **changes: Any) -> AgentConfig:
+    """The paper's agent (AgentConfig defaults) with critic hidden width ``width`` and the actor at half of it."""
+    return AgentConfig(critic_hidden_dim=width, actor_hidden_dim=width // 2, **changes)
+
+
 def make_agent(
-    shape: TaskShape, device: torch.device, compile_on: bool, precision: str, compile_mode: str = "auto"
+    shape: TaskShape,
+    device: torch.device,
+    compile_on: bool,
+    precision: str,
+    compile_mode: str = "auto",
+    width: int = PAPER_WIDTH,
 ) -> FlashSACAgent:
-    """A paper-size FlashSAC agent (AgentConfig defaults) for ``shape``, with actions in [-1, 1]."""
+    """A FlashSAC agent for ``shape`` (paper networks at critic width ``width``), with actions in [-1, 1]."""
     use_amp, amp_dtype = PRECISIONS[precision]
     spec = EnvSpec(
         task=shape.name,
@@ -190,7 +220,7 @@ def make_agent(
         device=device,
         critic_obs_dim=shape.critic_obs_dim,
     )
-    cfg = AgentConfig(use_compile=compile_on, compile_mode=compile_mode, use_amp=use_amp, amp_dtype=amp_dtype)
+    cfg = agent_config(width, use_compile=compile_on, compile_mode=compile_mode, use_amp=use_amp, amp_dtype=amp_dtype)
     return FlashSACAgent(spec, cfg, device, total_updates=1_000_000, seed=0)
 
 
@@ -261,12 +291,14 @@ def analytic_update_flops(shape: TaskShape, cfg: AgentConfig, batch_size: int) -
     }
 
 
-def counted_update_flops(shape: TaskShape, batch_size: int, device: torch.device) -> dict[str, Any]:
+def counted_update_flops(
+    shape: TaskShape, batch_size: int, device: torch.device, width: int = PAPER_WIDTH
+) -> dict[str, Any]:
     """FLOPs per update that autograd really executes: one eager fp32 pair under ``FlopCounterMode``, halved.
 
     A fresh agent is used so that the timed agents' step counters and statistics are untouched.
     """
-    agent = make_agent(shape, device, compile_on=False, precision="fp32")
+    agent = make_agent(shape, device, compile_on=False, precision="fp32", width=width)
     batch = make_batch(shape, batch_size, device)
     counter = FlopCounterMode(display=False)
     with counter:
@@ -350,20 +382,28 @@ def _dynamo_stats() -> dict[str, int]:
 
 
 def roofline_for(precision: str, rooflines: dict[str, Roofline]) -> Roofline:
-    """The roofline a row is judged against: its own dtype's where measured, else fp32's."""
-    return rooflines.get(precision, rooflines["fp32"])
+    """The roofline a row is judged against: its own dtype's where the hardware has that GEMM, else fp32's."""
+    own = rooflines.get(precision)
+    return own if own is not None and own.native else rooflines["fp32"]
 
 
 def measure_rooflines(args: argparse.Namespace, device: torch.device) -> dict[str, Roofline]:
-    """fp32 GEMM roofline, plus bf16/fp16 ones where the hardware has a native low-precision GEMM."""
-    dtypes = ["fp32"]
-    for precision in ("bf16", "fp16"):
-        if precision in args.precision and (device.type == "cuda" or NATIVE_CPU_FLAGS[precision] & cpu_flags()):
-            dtypes.append(precision)
+    """fp32 GEMM roofline, plus one per requested low precision (marked emulated where the CPU lacks its units).
+
+    An emulated bf16 GEMM is still drawn in the figure: it shows what that dtype can reach on this machine at
+    best, while the rows are judged against the fp32 line, the machine's real peak.
+    """
+    dtypes = ["fp32"] + [p for p in ("bf16", "fp16") if p in args.precision]
     rooflines = {}
     for dtype in dtypes:
-        rooflines[dtype] = measure_gemm_roofline(device, dtype, args.gemm_sizes, args.gemm_reps, args.gemm_trials)
-        print(f"{BENCHMARK} roofline {dtype}: {rooflines[dtype].gflops:.1f} GFLOP/s (square GEMM {args.gemm_sizes})")
+        native = dtype == "fp32" or device.type == "cuda" or bool(NATIVE_CPU_FLAGS[dtype] & cpu_flags())
+        rooflines[dtype] = measure_gemm_roofline(
+            device, dtype, args.gemm_sizes, args.gemm_reps, args.gemm_trials, native=native
+        )
+        kind = "" if native else ", emulated: no native units"
+        print(
+            f"{BENCHMARK} roofline {dtype}: {rooflines[dtype].gflops:.1f} GFLOP/s (square GEMM {args.gemm_sizes}{kind})"
+        )
     return rooflines
 
 
@@ -376,13 +416,16 @@ def run_case(
     precision: str,
     flops: dict[str, Any],
     roofline: Roofline,
+    width: int = PAPER_WIDTH,
 ) -> dict[str, Any]:
-    """Measure one (shape, batch, compile, precision) case; a failure is recorded, not raised."""
+    """Measure one (shape, width, batch, compile, precision) case; a failure is recorded, not raised."""
     record: dict[str, Any] = {
         "config": shape.name,
         "obs_dim": shape.obs_dim,
         "critic_obs_dim": shape.critic_obs_dim,
         "action_dim": shape.action_dim,
+        "critic_hidden_dim": width,
+        "actor_hidden_dim": width // 2,
         "batch_size": batch_size,
         "compile": "on" if compile_on else "off",
         "precision": precision,
@@ -403,7 +446,7 @@ def run_case(
         torch._dynamo.reset()  # a fresh cache per agent: the recompile limit would otherwise fall back to eager
     before = _dynamo_stats()
     try:
-        agent = make_agent(shape, device, compile_on, precision, args.compile_mode)
+        agent = make_agent(shape, device, compile_on, precision, args.compile_mode, width)
         batch = make_batch(shape, batch_size, device)
         record |= time_updates(agent, batch, device, args.warmup, args.iters)
     except Exception as err:  # e.g. no C++ compiler for inductor: record the failure and go on
@@ -424,12 +467,15 @@ def run_case(
 
 def summary_line(record: dict[str, Any]) -> str:
     """The one-line summary of a case, e.g. ``... 123.4 ms/update, 21.3 GFLOP, 173 GFLOP/s = 84% of ...``."""
-    head = f"{BENCHMARK} {record['config']} B={record['batch_size']} {record['precision']} compile={record['compile']}"
+    head = (
+        f"{BENCHMARK} {record['config']} width={record['critic_hidden_dim']} B={record['batch_size']} "
+        f"{record['precision']} compile={record['compile']}"
+    )
     if record["status"] != "ok":
         return f"{head}: FAILED ({record['error'][:200]})"
     line = (
         f"{head}: {record['ms_per_update_mean']:.1f} ms/update, {record['gflop_per_update_counted']:.1f} GFLOP, "
-        f"{record['achieved_gflops']:.0f} GFLOP/s = {record['fraction_of_roofline']:.0%} of "
+        f"{record['achieved_gflops']:.3g} GFLOP/s = {record['fraction_of_roofline']:.0%} of "
         f"{record['roofline_gflops']:.0f} GFLOP/s {record['roofline_dtype']} GEMM roofline"
     )
     extra = f"median {record['ms_per_update_median']:.1f} ms"
@@ -444,18 +490,30 @@ def print_table(records: list[dict[str, Any]]) -> None:
     from rich.table import Table
 
     table = Table(title=f"{BENCHMARK}: ms per FlashSAC update")
-    columns = ["config", "B", "prec", "compile", "mean ms", "median ms", "1st pair s", "GFLOP", "GFLOP/s", "roof"]
+    columns = [
+        "config",
+        "width",
+        "B",
+        "prec",
+        "compile",
+        "mean ms",
+        "median ms",
+        "1st pair s",
+        "GFLOP",
+        "GFLOP/s",
+        "roof",
+    ]
     for column in columns:
         table.add_column(column, justify="left" if column in ("config", "prec", "compile") else "right")
     for r in records:
-        cells = [r["config"], str(r["batch_size"]), r["precision"], r["compile"]]
+        cells = [r["config"], str(r["critic_hidden_dim"]), str(r["batch_size"]), r["precision"], r["compile"]]
         if r["status"] == "ok":
             cells += [
                 f"{r['ms_per_update_mean']:.1f}",
                 f"{r['ms_per_update_median']:.1f}",
                 f"{r['first_pair_s']:.1f}",
                 f"{r['gflop_per_update_counted']:.2f}",
-                f"{r['achieved_gflops']:.0f}",
+                f"{r['achieved_gflops']:.3g}",
                 f"{r['fraction_of_roofline']:.0%} of {r['roofline_gflops']:.0f} {r['roofline_dtype']}",
             ]
         else:
@@ -466,25 +524,96 @@ def print_table(records: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def flop_check(shape: TaskShape, batch_size: int, device: torch.device) -> dict[str, Any]:
+def flop_check(shape: TaskShape, batch_size: int, device: torch.device, width: int = PAPER_WIDTH) -> dict[str, Any]:
     """Counted and analytic FLOPs per update, with the ratio to the issue's reference where one exists."""
-    analytic = analytic_update_flops(shape, AgentConfig(), batch_size)
-    counted = counted_update_flops(shape, batch_size, device)
+    analytic = analytic_update_flops(shape, agent_config(width), batch_size)
+    counted = counted_update_flops(shape, batch_size, device, width)
     check: dict[str, Any] = {"counted": counted, "analytic": analytic}
-    reference = REFERENCE_GFLOP.get((shape.name, batch_size))
+    reference = REFERENCE_GFLOP.get((shape.name, batch_size, width))
     if reference is not None:
         check["reference_gflop"] = reference
         check["counted_over_reference"] = counted["gflop"] / reference
         check["analytic_over_reference"] = analytic["gflop"] / reference
     print(
-        f"{BENCHMARK} flops {shape.name} B={batch_size}: counted {counted['gflop']:.3f} GFLOP/update, analytic "
-        f"{analytic['gflop']:.3f}" + (f", reference {reference:.2f}" if reference is not None else "")
+        f"{BENCHMARK} flops {shape.name} width={width} B={batch_size}: counted {counted['gflop']:.3f} GFLOP/update,"
+        f" analytic {analytic['gflop']:.3f}" + (f", reference {reference:.2f}" if reference is not None else "")
     )
     return check
 
 
+def plot(result: dict[str, Any], path: Path) -> None:
+    """Achieved GFLOP/s of every case against GFLOP per update, with the GEMM roofline of each dtype as a line.
+
+    Colour: critic width; marker: precision; hollow: compiled. The x-axis (work per update) grows with batch and
+    width, so the figure shows how close bigger updates get to the line.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = [r for r in result["records"] if r["status"] == "ok"]
+    widths = sorted({r["critic_hidden_dim"] for r in records})
+    colors = {w: f"C{i % 10}" for i, w in enumerate(widths)}
+    markers = {"fp32": "o", "bf16": "s", "fp16": "^"}
+    fig, ax = plt.subplots(figsize=(10, 5))
+    for r in records:
+        color = colors[r["critic_hidden_dim"]]
+        hollow = r["compile"] == "on"
+        ax.scatter(
+            r["gflop_per_update_counted"],
+            r["achieved_gflops"],
+            marker=markers.get(r["precision"], "x"),
+            s=45,
+            facecolors="none" if hollow else color,
+            edgecolors=color,
+        )
+    styles = {"fp32": "-", "bf16": "--", "fp16": ":"}
+    for dtype, roofline in result["rooflines"].items():
+        kind = "" if roofline["native"] else " (emulated)"
+        label = f"{dtype} GEMM roofline {roofline['gflops']:.0f} GFLOP/s{kind}"
+        ax.axhline(roofline["gflops"], color="gray", linestyle=styles.get(dtype, "-."), label=label)
+    for w in widths:
+        ax.scatter([], [], color=colors[w], marker="o", label=f"critic width {w} (actor {w // 2})")
+    for precision in sorted({r["precision"] for r in records}):
+        ax.scatter([], [], color="black", marker=markers.get(precision, "x"), label=precision)
+    if any(r["compile"] == "on" for r in records):
+        ax.scatter([], [], facecolors="none", edgecolors="black", marker="o", label="compiled (hollow)")
+    ax.set_xscale("log")
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("GFLOP per update (counted; grows with batch size and width)")
+    ax.set_ylabel("achieved GFLOP/s")
+    machine = result["machine_info"]
+    threads = machine["torch_threads"]
+    ax.set_title(
+        f"{BENCHMARK}: {machine['device_name']}, {threads} thread{'s' if threads != 1 else ''}, {machine['date'][:10]}",
+        fontsize=10,
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))  # outside: the points sit low
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def final_summary(records: list[dict[str, Any]]) -> str:
+    """One line for the whole run: the best case per precision and its fraction of the roofline."""
+    parts = []
+    for precision in dict.fromkeys(r["precision"] for r in records):
+        ok = [r for r in records if r["precision"] == precision and r["status"] == "ok"]
+        if ok:
+            best = max(ok, key=lambda r: r["achieved_gflops"])
+            parts.append(
+                f"{precision} best {best['achieved_gflops']:.3g} GFLOP/s = {best['fraction_of_roofline']:.0%} of "
+                f"{best['roofline_dtype']} roofline ({best['config']} width={best['critic_hidden_dim']} "
+                f"B={best['batch_size']} compile={best['compile']})"
+            )
+    return f"{BENCHMARK}: " + ("; ".join(parts) or "nothing measured")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run every requested case, print the summaries and a table, and write the JSON result."""
+    """Run every requested case, print the summaries and a table, and write the JSON result and the figure."""
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -496,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     device = resolve_device(args.device)
     result: dict[str, Any] = {
         "benchmark": BENCHMARK,
-        "machine": machine_info(device),
+        "machine_info": machine_info(device),
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "agent_config": {k: v for k, v in vars(AgentConfig()).items() if not k.startswith("_")},
         "task_shapes": {name: vars(TASK_SHAPES[name]) for name in args.configs},
@@ -506,20 +635,29 @@ def main(argv: list[str] | None = None) -> int:
     result["flops"], result["records"] = {}, []
     for name in args.configs:
         shape = TASK_SHAPES[name]
-        for batch_size in args.batch_sizes:
-            flops = flop_check(shape, batch_size, device)
-            result["flops"][f"{name}/B={batch_size}"] = flops
-            for precision in args.precision:
-                for compile_flag in args.compile:
-                    roofline = roofline_for(precision, rooflines)
-                    record = run_case(args, device, shape, batch_size, compile_flag == "on", precision, flops, roofline)
-                    result["records"].append(record)
-                    print(summary_line(record), flush=True)
-                    write_json(args.out, result)  # after every case: a long run that dies keeps what it measured
+        for width in args.widths:
+            for batch_size in args.batch_sizes:
+                flops = flop_check(shape, batch_size, device, width)
+                result["flops"][f"{name}/width={width}/B={batch_size}"] = flops
+                for precision in args.precision:
+                    for compile_flag in args.compile:
+                        roofline = roofline_for(precision, rooflines)
+                        record = run_case(
+                            args, device, shape, batch_size, compile_flag == "on", precision, flops, roofline, width
+                        )
+                        result["records"].append(record)
+                        print(summary_line(record), flush=True)
+                        write_json(args.out, result)  # after every case: a long run that dies keeps what it measured
     write_json(args.out, result)
     print_table(result["records"])
     failed = sum(r["status"] != "ok" for r in result["records"])
-    print(f"{BENCHMARK}: wrote {args.out}" + (f" ({failed} case(s) failed, see 'error' there)" if failed else ""))
+    if failed < len(result["records"]):
+        plot(result, png_path(args.out))
+    print(
+        f"{BENCHMARK}: wrote {args.out} and {png_path(args.out)}"
+        + (f" ({failed} case(s) failed, see 'error' there)" if failed else "")
+    )
+    print(final_summary(result["records"]))
     # Some cases may fail by design (no compiler for torch.compile); only a run with nothing measured fails.
     return 0 if failed < len(result["records"]) else 1
 

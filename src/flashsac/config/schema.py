@@ -96,7 +96,8 @@ class TrainConfig:
     num_env_steps: int = 1_000_000
     batch_size: int = 512
     updates_per_vector_step: float = 1.0
-    """U: gradient updates per vector-env step; fractional values use an accumulator."""
+    """U: gradient updates per vector-env step; fractional values use an accumulator. 0 collects without
+    learning (the actor still acts after warm-up): what ``flashsac bench loop`` uses to time the loop alone."""
     eval_every_env_steps: int = 100_000
     num_eval_episodes: int | None = None
     """Episodes per evaluation, a multiple of ``env.num_eval_envs``; ``None``: the fewest whole rounds giving

@@ -70,7 +70,11 @@ _RULES: list[tuple[str, Callable[[Any], bool], str]] = [
     ("buffer.obs_dtype", lambda v: v in _OBS_DTYPES, f"one of {', '.join(_OBS_DTYPES)}"),
     ("train.num_env_steps", lambda v: v >= 1, "an integer >= 1"),
     ("train.batch_size", lambda v: v >= 2, "an integer >= 2 (batch norm needs two samples)"),
-    ("train.updates_per_vector_step", lambda v: _finite(v) and v > 0, "a finite number > 0"),
+    (
+        "train.updates_per_vector_step",
+        lambda v: _finite(v) and v >= 0,
+        "a finite number >= 0 (0: collect only, no gradient updates; for benchmarking the loop)",
+    ),
     ("train.eval_every_env_steps", lambda v: v >= 0, "an integer >= 0 (0: only the final evaluation)"),
     ("train.num_eval_episodes", lambda v: v is None or v >= 1, "null (automatic) or an integer >= 1"),
     ("train.log_every_env_steps", lambda v: v >= 1, "an integer >= 1"),

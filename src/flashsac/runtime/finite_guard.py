@@ -29,6 +29,8 @@ class FiniteGuard:
         self._names: list[str] = []
         # [tripped, name code, env step, env row]; -1 where not applicable.
         self._record = torch.tensor([0, -1, -1, -1], dtype=torch.int64, device=device)
+        self._one = torch.ones((), dtype=torch.int64, device=device)
+        self._codes: dict[tuple[str, ...], torch.Tensor] = {}  # name codes per check_rows_many call site
 
     def _code(self, name: str) -> int:
         if name not in self._names:
@@ -58,6 +60,25 @@ class FiniteGuard:
         if self.enabled:
             row_bad = ~torch.isfinite(value.detach().reshape(value.shape[0], -1)).all(dim=1)
             self._fold(name, row_bad.any(), row_bad.int().argmax(), env_steps)
+
+    def check_rows_many(self, items: tuple[tuple[str, torch.Tensor], ...], env_steps: int) -> None:
+        """:meth:`check_rows` for several ``(name, value)`` pairs sharing the leading axis, in one fold.
+
+        Records what calling :meth:`check_rows` on each pair in turn would: the first pair with a non-finite
+        row, and its first such row, with about half the device ops of separate calls (it runs every env step).
+        """
+        if not self.enabled:
+            return
+        names = tuple(name for name, _ in items)
+        codes = self._codes.get(names)
+        if codes is None:
+            codes = self._codes[names] = torch.tensor([self._code(n) for n in names], device=self._record.device)
+        rows_bad = torch.stack([~torch.isfinite(v.detach().reshape(v.shape[0], -1)).all(dim=1) for _, v in items])
+        first = rows_bad.reshape(-1).to(self._record.device, torch.int64).argmax()  # row-major: pair, then row
+        num_rows = rows_bad.shape[1]
+        trip = rows_bad.any().to(self._record.device) & (self._record[0] == 0)
+        candidate = torch.stack((self._one, codes[first // num_rows], self._one * env_steps, first % num_rows))
+        self._record.copy_(torch.where(trip, candidate, self._record))
 
     def raise_if_tripped(self) -> None:
         """Synchronise once and raise :class:`NonFiniteError` if anything non-finite was recorded."""

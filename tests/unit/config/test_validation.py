@@ -68,7 +68,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any]]] = [
     ("train.num_eval_episodes", {"train.num_eval_episodes": 0}),
     ("train.num_env_steps", {"train.num_env_steps": 10_000}),  # == buffer.min_size: no update would happen
     ("train.num_env_steps", {"train.num_env_steps": 5_000}),
-    ("train.updates_per_vector_step", {"train.updates_per_vector_step": 0.0}),
+    ("train.updates_per_vector_step", {"train.updates_per_vector_step": -1.0}),  # 0 is valid: collect only
     ("train.log_every_env_steps", {"train.log_every_env_steps": 0}),
     ("train.solved_return", {"train.solved_return": float("inf")}),
 ]

@@ -109,7 +109,8 @@ class FlashSACAgent:
         Training actions use the repeated exploration noise (``N`` must be the training ``num_envs``);
         deterministic actions are ``tanh(mean)`` and leave the noise state untouched.
         """
-        self.actor.eval()
+        if self.actor.training:  # switching walks every submodule: skip it when acting step after step
+            self.actor.eval()
         mean, log_std = self.actor(obs.to(self.device))
         pre_tanh = mean if deterministic else mean + log_std.exp() * self.noise()
         return self.action_scaler.to_env(torch.tanh(pre_tanh))
