@@ -14,7 +14,8 @@ class EnvConfig:
     """Which simulator and task to train on, and how many environments to run."""
 
     name: str = "torch"
-    """Simulator family: ``torch`` (built-in batched tasks), ``mujoco`` (gymnasium MuJoCo) or ``dmc``."""
+    """Simulator family: ``torch`` (built-in batched tasks), ``mujoco`` (gymnasium MuJoCo), ``dmc``, ``myosuite``,
+    ``metaworld`` or ``humanoid_bench`` (``flashsac.envs.registry.FAMILIES``)."""
     task: str = "pendulum-swingup"
     """Task name within the family; ``flashsac train env=<name> env.task=?`` lists the valid ones."""
     num_envs: int = 1

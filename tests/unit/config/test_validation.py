@@ -111,6 +111,12 @@ PRESETS = [
     ("dmc", "small"),
     ("dmc", "cpu"),
     ("dmc", "gpu"),
+    ("myosuite", None),
+    ("myosuite", "small"),
+    ("metaworld", None),
+    ("metaworld", "small"),
+    ("humanoid_bench", None),
+    ("humanoid_bench", "small"),
 ]
 
 
