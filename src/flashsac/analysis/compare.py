@@ -126,7 +126,13 @@ def compare_task(
         "family": runs[0].family,
         "task": runs[0].task,
         "runs": [
-            {"path": str(r.path), "seed": r.seed, "num_envs": r.num_envs, "last_eval_step": r.env_steps[-1]}
+            {
+                "path": str(r.path),
+                "seed": r.seed,
+                "num_envs": r.num_envs,
+                "last_eval_step": r.env_steps[-1],
+                "settings": r.settings,
+            }
             for r in runs
         ],
         "curve": curve,

@@ -34,6 +34,9 @@ class RunCurve:
     metric: str
     env_steps: tuple[int, ...]
     values: tuple[float, ...]
+    settings: str = ""
+    """The training settings a reader needs to judge a comparison (env count, updates per env step, batch,
+    network sizes), as one line; empty when the config lacks them."""
 
 
 def _load_config(path: Path) -> dict[str, Any]:
@@ -122,7 +125,23 @@ def read_run(path: Path, metric: str = "avg_return") -> RunCurve:
         metric=metric,
         env_steps=tuple(steps),
         values=tuple(points[s] for s in steps),
+        settings=_settings(config),
     )
+
+
+def _settings(config: dict[str, Any]) -> str:
+    """One line of the settings that decide sample efficiency, e.g. ``10 envs, 0.1 updates/env step, ...``."""
+    env, agent, train = config.get("env", {}), config.get("agent", {}), config.get("train", {})
+    try:
+        num_envs = int(env.get("num_envs", 1))
+        per_env_step = float(train["updates_per_vector_step"]) / num_envs
+        return (
+            f"{num_envs} envs, {per_env_step:g} updates/env step, batch {int(train['batch_size'])}, "
+            f"actor {agent['actor_num_blocks']}x{agent['actor_hidden_dim']}, "
+            f"critic {agent['critic_num_blocks']}x{agent['critic_hidden_dim']}"
+        )
+    except (KeyError, TypeError, ValueError):
+        return ""
 
 
 def group_by_task(runs: list[RunCurve]) -> dict[tuple[str, str], list[RunCurve]]:

@@ -61,7 +61,7 @@ def machine_line(payload: dict[str, Any]) -> str:
     parts = [f"{where} ({device})" if device != "cpu" else where]
     if device != "cpu":
         parts.append(f"host CPU {info.get('cpu_model', 'unknown')}")
-    threads = info.get("torch_threads", "?")
+    threads = info.get("run_threads", info.get("torch_threads", "?"))  # sb3 runs its workers with run_threads
     parts.append(f"{info.get('cpu_count', '?')} cores, {threads} torch thread{'' if threads == 1 else 's'}")
     parts.append(f"torch {info.get('torch_version', '?')}")
     load = info.get("load_average")
@@ -200,11 +200,21 @@ def paper_section(payload: dict[str, Any]) -> list[str]:
         rows.append([name, paper_task, _num(row["paper_step"]), _ours(row["ours"]), *cells])
     header = ["task", "paper task", "env step", "ours: IQM [CI] (seeds)", *(f"paper {m}" for m in methods)]
     statistic = payload.get("statistic", "")
+    # Our runs' settings decide how comparable they are with the paper's (1 env, 1 update per env step).
+    settings = sorted(
+        {
+            f"`{report['family']}/{report['task']}`: {run['settings']}"
+            for report in payload.get("tasks", [])
+            for run in report.get("runs", [])
+            if run.get("settings")
+        }
+    )
     return [
         f"Compared {payload.get('created', 'on an unrecorded date')} with `{payload.get('command', 'flashsac plot')}`.",
         "",
         *_table(header, rows),
         *(["", f"Statistic: {statistic}."] if statistic else []),
+        *(["", "Our runs' settings: " + "; ".join(settings) + "."] if settings else []),
     ]
 
 
