@@ -76,7 +76,7 @@ def isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _use_standin(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.syspath_prepend(str(STANDIN_ROOT))
-    monkeypatch.setattr(hb, "_installed_version", lambda distribution: hb.PINNED_VERSIONS.get(distribution))
+    monkeypatch.setattr(hb, "installed_version", lambda distribution: hb.PINNED_VERSIONS.get(distribution))
     module = importlib.import_module("humanoid_bench")
     assert Path(module.__file__ or "").is_relative_to(STANDIN_ROOT)
     return module
@@ -269,7 +269,7 @@ def test_wrong_or_missing_pins_name_the_install(
     monkeypatch: pytest.MonkeyPatch, versions: dict[str, str | None], expected: str
 ) -> None:
     monkeypatch.setattr(hb, "_package_installed", lambda: True)
-    monkeypatch.setattr(hb, "_installed_version", versions.get)
+    monkeypatch.setattr(hb, "installed_version", versions.get)
     with pytest.raises(MissingSimulatorError) as caught:
         hb.require()
     assert expected in _one_line_with_fix(caught.value)
@@ -279,7 +279,7 @@ def test_failing_import_names_the_reason(isolated: None, monkeypatch: pytest.Mon
     (tmp_path / "humanoid_bench").mkdir()
     (tmp_path / "humanoid_bench" / "__init__.py").write_text("import jax_absent_for_this_test\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(hb, "_installed_version", lambda distribution: hb.PINNED_VERSIONS.get(distribution))
+    monkeypatch.setattr(hb, "installed_version", lambda distribution: hb.PINNED_VERSIONS.get(distribution))
     with pytest.raises(MissingSimulatorError) as caught:
         hb.require()
     message = _one_line_with_fix(caught.value)

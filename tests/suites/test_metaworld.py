@@ -57,7 +57,7 @@ def _expert(name: str) -> Any:
 def _versions(monkeypatch: pytest.MonkeyPatch, metaworld: str | None, mujoco: str | None) -> Any:
     module = family("metaworld")
     installed = {"metaworld": metaworld, "mujoco": mujoco}
-    monkeypatch.setattr(module, "_installed_version", lambda dist: installed[dist])
+    monkeypatch.setattr(module, "installed_version", lambda dist: installed[dist])
     monkeypatch.setattr(module, "_mujoco_pin", lambda: "3.3.0")
     return module
 

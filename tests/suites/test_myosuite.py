@@ -62,7 +62,7 @@ def _raw(task: str, max_episode_steps: int | None = None) -> Any:
 def _versions(monkeypatch: pytest.MonkeyPatch, myosuite: str | None, mujoco: str | None) -> Any:
     module = family("myosuite")
     installed = {"myosuite": myosuite, "mujoco": mujoco}
-    monkeypatch.setattr(module, "_installed", lambda dist: installed[dist])
+    monkeypatch.setattr(module, "installed_version", lambda dist: installed[dist])
     return module
 
 

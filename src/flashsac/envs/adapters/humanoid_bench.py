@@ -36,7 +36,8 @@ from typing import Any, SupportsFloat
 import gymnasium as gym
 import torch
 
-from flashsac.envs.adapters.mujoco import RENDER_SIZE, actuated_joint_names, select_gl_backend
+from flashsac.envs.adapters.mujoco import RENDER_SIZE, gym_joint_names, select_gl_backend
+from flashsac.envs.adapters.package_info import installed_version
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
@@ -84,14 +85,6 @@ H1_TASKS: tuple[str, ...] = tuple(f"h1-{task}-v0" for task in _SUCCESS_BARS)
 SOLVED_RETURNS: dict[str, float] = {f"h1-{task}-v0": bar for task, bar in _SUCCESS_BARS.items()}
 
 
-def _installed_version(distribution: str) -> str | None:
-    """The installed version of ``distribution``, or ``None`` when it is absent (read without importing it)."""
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def _package_installed() -> bool:
     """Whether ``humanoid_bench`` can be found on the import path (without importing it)."""
     return importlib.util.find_spec("humanoid_bench") is not None
@@ -113,7 +106,7 @@ def require() -> None:
     if not _package_installed():
         raise _fail("needs the humanoid_bench package (not on PyPI), which is not installed")
     for distribution, pinned in PINNED_VERSIONS.items():
-        found = _installed_version(distribution)
+        found = installed_version(distribution)
         if found is None:
             raise _fail(f"needs {distribution}=={pinned} (HumanoidBench's pin), which is not installed")
         if found != pinned:
@@ -173,11 +166,6 @@ class ReturnSuccess(gym.Wrapper):
         return self.env.render() if renderer is None else renderer.render(self.env.unwrapped.render_mode)
 
 
-def _joint_names(env: gym.Env) -> tuple[str, ...]:
-    model = getattr(env.unwrapped, "model", None)
-    return () if model is None else actuated_joint_names(model)
-
-
 def make(
     task: str,
     num_envs: int,
@@ -212,7 +200,7 @@ def make(
         return ReturnSuccess(env, SOLVED_RETURNS[task])
 
     env = GymnasiumVecEnv(
-        task, [factory] * num_envs, device, max_episode_steps=max_episode_steps, joint_names=_joint_names
+        task, [factory] * num_envs, device, max_episode_steps=max_episode_steps, joint_names=gym_joint_names
     )
     env.reset(seed)
     return env

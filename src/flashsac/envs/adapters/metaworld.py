@@ -38,6 +38,7 @@ import torch
 
 from flashsac.config.validate import ConfigError
 from flashsac.envs.adapters.mujoco import RENDER_SIZE, select_gl_backend
+from flashsac.envs.adapters.package_info import installed_version
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
@@ -70,13 +71,6 @@ _FIX_VENV = (
 )
 
 
-def _installed_version(distribution: str) -> str | None:
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def _mujoco_pin() -> str:
     """The exact ``mujoco==X`` version the installed Meta-World declares (read from its metadata)."""
     try:
@@ -100,7 +94,7 @@ def require() -> None:
         MissingSimulatorError: with the install command, when either package is absent or incompatible.
     """
     select_gl_backend()  # before mujoco is first imported: it picks its OpenGL backend at import time
-    version = _installed_version("metaworld")
+    version = installed_version("metaworld")
     if version is None:
         raise MissingSimulatorError(f"env=metaworld needs the metaworld package, which is not installed; fix: {_FIX}")
     major = version.split(".")[0]
@@ -109,7 +103,7 @@ def require() -> None:
             f"env=metaworld needs metaworld {_SUPPORTED_MAJOR}.x (v3 tasks, gymnasium API), found metaworld "
             f"{version}; fix: {_FIX}"
         )
-    pin, mujoco_version = _mujoco_pin(), _installed_version("mujoco")
+    pin, mujoco_version = _mujoco_pin(), installed_version("mujoco")
     if mujoco_version != pin:
         raise MissingSimulatorError(
             f"env=metaworld: metaworld {version} needs mujoco=={pin}, found mujoco {mujoco_version or '(none)'}; "

@@ -22,7 +22,16 @@ import torch
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
 from flashsac.envs.registry import MissingSimulatorError
 
-__all__ = ["RENDER_SIZE", "TASKS_HINT", "actuated_joint_names", "list_tasks", "make", "require", "select_gl_backend"]
+__all__ = [
+    "RENDER_SIZE",
+    "TASKS_HINT",
+    "actuated_joint_names",
+    "gym_joint_names",
+    "list_tasks",
+    "make",
+    "require",
+    "select_gl_backend",
+]
 
 TASKS_HINT = "gymnasium MuJoCo v5 ids, e.g. HalfCheetah-v5, Hopper-v5, Walker2d-v5, Ant-v5, Humanoid-v5"
 _FIX = "pip install 'flashsac[mujoco]'"
@@ -102,7 +111,8 @@ def actuated_joint_names(model: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _joint_names(env: gym.Env) -> tuple[str, ...]:
+def gym_joint_names(env: gym.Env) -> tuple[str, ...]:
+    """Actuated joint names of a gymnasium MuJoCo env (any env with ``unwrapped.model``), else ``()``."""
     model = getattr(env.unwrapped, "model", None)
     return () if model is None else actuated_joint_names(model)
 
@@ -137,7 +147,7 @@ def make(
         return gym.make(task, max_episode_steps=max_episode_steps, **render_kwargs)
 
     env = GymnasiumVecEnv(
-        task, [factory] * num_envs, device, max_episode_steps=max_episode_steps, joint_names=_joint_names
+        task, [factory] * num_envs, device, max_episode_steps=max_episode_steps, joint_names=gym_joint_names
     )
     env.reset(seed)
     return env

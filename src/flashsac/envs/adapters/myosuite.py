@@ -33,7 +33,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from flashsac.envs.adapters.mujoco import RENDER_SIZE, actuated_joint_names, select_gl_backend
+from flashsac.envs.adapters.mujoco import RENDER_SIZE, gym_joint_names, select_gl_backend
+from flashsac.envs.adapters.package_info import installed_version
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
@@ -74,28 +75,20 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def _installed(distribution: str) -> str | None:
-    """Installed version of ``distribution``, or ``None`` (read from metadata, nothing is imported)."""
-    try:
-        return importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
 def _myosuite() -> ModuleType:
     """Check versions, then import ``myosuite`` (which registers its envs); any failure names the fix.
 
     Versions are read from package metadata first, so an incompatible mujoco is reported as such rather than
     as whatever attribute error the import or the first model build would raise.
     """
-    myosuite_version = _installed("myosuite")
+    myosuite_version = installed_version("myosuite")
     if myosuite_version is None:
         raise MissingSimulatorError(f"env=myosuite needs the myosuite package, which is not installed; fix: {_FIX}")
     if _version(myosuite_version)[:1] != (_MYOSUITE_MAJOR,):
         raise MissingSimulatorError(
             f"env=myosuite needs myosuite {_MYOSUITE_MAJOR}.x, found myosuite {myosuite_version}; fix: {_FIX}"
         )
-    mujoco_version = _installed("mujoco") or "none"
+    mujoco_version = installed_version("mujoco") or "none"
     if not _MUJOCO_MIN <= _version(mujoco_version)[:2] < _MUJOCO_BELOW:
         raise MissingSimulatorError(
             f"env=myosuite needs mujoco >= {'.'.join(map(str, _MUJOCO_MIN))} and < "
@@ -152,12 +145,6 @@ class MyoSuccess(gym.Wrapper):
         return unwrapped.render(width=RENDER_SIZE, height=RENDER_SIZE, **view)
 
 
-def _joint_names(env: gym.Env) -> tuple[str, ...]:
-    """Each action's muscle (tendon actuators are named after their muscle), in action order."""
-    model = getattr(env.unwrapped, "model", None)
-    return () if model is None else actuated_joint_names(model)
-
-
 def make(
     task: str,
     num_envs: int,
@@ -193,6 +180,6 @@ def make(
             return MyoSuccess(gym.make(env_id, max_episode_steps=max_episode_steps, **render_kwargs))
 
     factories: list[Callable[[], gym.Env]] = [factory] * num_envs
-    env = GymnasiumVecEnv(task, factories, device, max_episode_steps=max_episode_steps, joint_names=_joint_names)
+    env = GymnasiumVecEnv(task, factories, device, max_episode_steps=max_episode_steps, joint_names=gym_joint_names)
     env.reset(seed)
     return env
