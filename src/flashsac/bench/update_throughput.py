@@ -16,7 +16,7 @@ actor step, and the per-sample times are taken over PAIRS of updates. The first 
 (it contains ``torch.compile``'s compilation when compile is on), then ``--warmup`` updates, then ``--iters``.
 
 FLOPs: ``torch.utils.flop_counter.FlopCounterMode`` counts the GEMMs autograd really runs over one pair of
-eager fp32 updates (halved), and :func:`analytic_update_flops` gives the textbook count from the layer sizes.
+eager fp32 updates (halved), and :func:`~flashsac.bench.update_workload.analytic_update_flops` gives the textbook count from the layer sizes.
 Achieved GFLOP/s uses the counted FLOPs; the roofline is the best square-GEMM rate measured here.
 """
 
@@ -27,12 +27,10 @@ import gc
 import statistics
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from flashsac.agents.flashsac import FlashSACAgent
 from flashsac.bench.common import (
@@ -46,69 +44,23 @@ from flashsac.bench.common import (
     synchronize,
     write_json,
 )
+from flashsac.bench.update_report import final_summary, plot, print_table, summary_line
+from flashsac.bench.update_workload import (
+    BENCHMARK,
+    PAPER_WIDTH,
+    PRECISIONS,
+    TASK_SHAPES,
+    TaskShape,
+    flop_check,
+    make_agent,
+    make_batch,
+)
 from flashsac.config.schema import AgentConfig
-from flashsac.envs.protocol import EnvSpec
 from flashsac.types import Batch
 
-BENCHMARK = "update_throughput"
 DESCRIPTION = "ms and achieved GFLOP/s per update over batch sizes, model widths, fp32/bf16, vs the GEMM roofline"
 DEFAULT_OUT = RESULTS_DIR / f"{BENCHMARK}.json"  # relative to the working directory
 
-# The paper's critic width; the actor is half as wide (AgentConfig defaults: 256 and 128).
-PAPER_WIDTH = 256
-
-# The issue's hand count of one faithful update for DMC humanoid-walk at the CPU batch size and paper width, GFLOP.
-REFERENCE_GFLOP = {("humanoid-walk", 512, PAPER_WIDTH): 21.35}
-
-# Hidden-width multiplier inside an inverted residual block (flashsac.nn.layers.InvertedResidualBlock).
-BLOCK_EXPANSION = 4
-
-
-@dataclass(frozen=True)
-class TaskShape:
-    """Observation and action sizes of one task: all the update cost depends on besides the config.
-
-    Attributes:
-        name: Key used on the command line and in the results.
-        obs_dim: Actor observation size.
-        action_dim: Number of actions.
-        critic_obs_dim: Privileged critic observation size, or ``None`` (the critic sees ``obs``).
-        note: Where the sizes come from.
-    """
-
-    name: str
-    obs_dim: int
-    action_dim: int
-    critic_obs_dim: int | None = None
-    note: str = ""
-
-
-TASK_SHAPES = {
-    shape.name: shape
-    for shape in (
-        TaskShape("humanoid-walk", 67, 21, note="DMC humanoid-walk: 67-dim flattened observation, 21 actuators"),
-        TaskShape(
-            "humanoid29",
-            96,
-            29,
-            note=(
-                "29-DoF humanoid (Unitree G1 class) velocity tracking with deployable proprioception: base angular "
-                "velocity 3 + projected gravity 3 + velocity command 3 + joint positions 29 + joint velocities 29 "
-                "+ previous action 29 = 96"
-            ),
-        ),
-        TaskShape(
-            "humanoid29-asym",
-            96,
-            29,
-            critic_obs_dim=99,
-            note="humanoid29 with an asymmetric critic that also sees the base linear velocity: 96 + 3 = 99",
-        ),
-    )
-}
-
-# precision name -> (AgentConfig.use_amp, AgentConfig.amp_dtype)
-PRECISIONS = {"fp32": (False, "bfloat16"), "bf16": (True, "bfloat16"), "fp16": (True, "float16")}
 
 # CPU feature flags that give a low-precision GEMM its own (higher) peak; without them oneDNN is not faster
 # than fp32, so the fp32 roofline is the right yardstick for autocast rows.
@@ -192,123 +144,6 @@ def _even(count: int, flag: str) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------- agent
-
-
-def agent_config(width: int = PAPER_WIDTH, **changes: Any) -> AgentConfig:
-    """The paper's agent (AgentConfig defaults) with critic hidden width ``width`` and the actor at half of it."""
-    return AgentConfig(critic_hidden_dim=width, actor_hidden_dim=width // 2, **changes)
-
-
-def make_agent(
-    shape: TaskShape,
-    device: torch.device,
-    compile_on: bool,
-    precision: str,
-    compile_mode: str = "auto",
-    width: int = PAPER_WIDTH,
-) -> FlashSACAgent:
-    """A FlashSAC agent for ``shape`` (paper networks at critic width ``width``), with actions in [-1, 1]."""
-    use_amp, amp_dtype = PRECISIONS[precision]
-    spec = EnvSpec(
-        task=shape.name,
-        num_envs=1,
-        obs_dim=shape.obs_dim,
-        action_dim=shape.action_dim,
-        action_low=-torch.ones(shape.action_dim),
-        action_high=torch.ones(shape.action_dim),
-        max_episode_steps=1000,
-        device=device,
-        critic_obs_dim=shape.critic_obs_dim,
-    )
-    cfg = agent_config(width, use_compile=compile_on, compile_mode=compile_mode, use_amp=use_amp, amp_dtype=amp_dtype)
-    return FlashSACAgent(spec, cfg, device, total_updates=1_000_000, seed=0)
-
-
-def make_batch(shape: TaskShape, batch_size: int, device: torch.device, seed: int = 0) -> Batch:
-    """One random replay batch on ``device``; its values do not change the cost of an update."""
-    generator = torch.Generator().manual_seed(seed)
-
-    def normal(*size: int) -> torch.Tensor:
-        return torch.randn(*size, generator=generator).to(device)
-
-    critic_obs = next_critic_obs = None
-    if shape.critic_obs_dim is not None:
-        critic_obs, next_critic_obs = normal(batch_size, shape.critic_obs_dim), normal(batch_size, shape.critic_obs_dim)
-    return Batch(
-        obs=normal(batch_size, shape.obs_dim),
-        action=(torch.rand(batch_size, shape.action_dim, generator=generator) * 2 - 1).to(device),
-        reward=normal(batch_size),
-        next_obs=normal(batch_size, shape.obs_dim),
-        terminated=(torch.rand(batch_size, generator=generator) < 0.01).float().to(device),
-        discount=torch.full((batch_size,), 0.99, device=device),
-        critic_obs=critic_obs,
-        next_critic_obs=next_critic_obs,
-    )
-
-
-# ---------------------------------------------------------------------------------------------------- FLOPs
-
-
-def trunk_gemm_flops(in_dim: int, hidden_dim: int, num_blocks: int) -> int:
-    """Forward GEMM FLOPs of one trunk per input row: embedder ``in -> h``, then per block ``h -> 4h -> h``."""
-    return 2 * (in_dim * hidden_dim + num_blocks * 2 * hidden_dim * BLOCK_EXPANSION * hidden_dim)
-
-
-def analytic_update_flops(shape: TaskShape, cfg: AgentConfig, batch_size: int) -> dict[str, float]:
-    """GEMM FLOPs of one update (averaged over the actor period), from the layer sizes alone.
-
-    Per row, a forward pass costs ``f_actor = trunk(obs, h_a) + 2 h_a 2|A|`` and
-    ``f_critic = 2 x (trunk(obs_c + |A|, h_c) + 2 h_c K)`` (two fused members), where
-    ``trunk(d, h) = 2 (d h + n_blocks 2 h 4h)``. A backward pass that needs weight and input gradients costs
-    twice its forward; one that needs only input gradients costs one forward. With batch B:
-
-    * critic update (every step): actor forward on s' (B rows), target critic forward on the joint batch (2B),
-      online critic forward + backward (3 x 2B): ``B f_actor + 2B f_critic + 6B f_critic``;
-    * actor update (every ``p``-th step): actor forward + backward on concat(s, s') (3 x 2B), critic forward
-      + input-gradient backward on B rows: ``6B f_actor + 2B f_critic``;
-    * per update: critic update + actor update / p.
-
-    Every first layer needs its input gradient too: its input is a batch-norm output, which depends on the
-    norm's affine parameters. So the rule is exact: ``FlopCounterMode`` gave the same 21,350,055,936 FLOP for
-    humanoid-walk at B = 512 (the issue's 21.35 GFLOP), and a gap flags a change in what an update computes.
-    """
-    critic_obs_dim = shape.critic_obs_dim if shape.critic_obs_dim is not None else shape.obs_dim
-    critic_in = critic_obs_dim + shape.action_dim
-    f_actor = trunk_gemm_flops(shape.obs_dim, cfg.actor_hidden_dim, cfg.actor_num_blocks)
-    f_actor += 2 * cfg.actor_hidden_dim * 2 * shape.action_dim
-    f_critic = trunk_gemm_flops(critic_in, cfg.critic_hidden_dim, cfg.critic_num_blocks)
-    f_critic = 2 * (f_critic + 2 * cfg.critic_hidden_dim * cfg.critic_num_bins)
-    b, period = batch_size, cfg.actor_update_period
-    critic_update = b * f_actor + 2 * b * f_critic + 3 * 2 * b * f_critic
-    actor_update = 3 * 2 * b * f_actor + 2 * b * f_critic
-    per_update = critic_update + actor_update / period
-    return {
-        "gflop": per_update / 1e9,
-        "critic_update_gflop": critic_update / 1e9,
-        "actor_update_gflop": actor_update / 1e9,
-        "actor_forward_mflop_per_row": f_actor / 1e6,
-        "critic_forward_mflop_per_row": f_critic / 1e6,
-    }
-
-
-def counted_update_flops(
-    shape: TaskShape, batch_size: int, device: torch.device, width: int = PAPER_WIDTH
-) -> dict[str, Any]:
-    """FLOPs per update that autograd really executes: one eager fp32 pair under ``FlopCounterMode``, halved.
-
-    A fresh agent is used so that the timed agents' step counters and statistics are untouched.
-    """
-    agent = make_agent(shape, device, compile_on=False, precision="fp32", width=width)
-    batch = make_batch(shape, batch_size, device)
-    counter = FlopCounterMode(display=False)
-    with counter:
-        agent.update(batch)  # actor + critic step
-        agent.update(batch)  # critic step
-    per_op = {str(op): count / 2 for op, count in counter.get_flop_counts().get("Global", {}).items()}
-    return {"gflop": counter.get_total_flops() / 2 / 1e9, "per_op_gflop": {k: v / 1e9 for k, v in per_op.items()}}
-
-
-# ---------------------------------------------------------------------------------------------------- timing
 
 
 def _mark(device: torch.device) -> float | torch.cuda.Event:
@@ -463,153 +298,6 @@ def run_case(
     achieved = flops["counted"]["gflop"] / (record["ms_per_update_mean"] / 1e3)
     record |= {"status": "ok", "achieved_gflops": achieved, "fraction_of_roofline": achieved / roofline.gflops}
     return record
-
-
-def summary_line(record: dict[str, Any]) -> str:
-    """The one-line summary of a case, e.g. ``... 123.4 ms/update, 21.3 GFLOP, 173 GFLOP/s = 84% of ...``."""
-    head = (
-        f"{BENCHMARK} {record['config']} width={record['critic_hidden_dim']} B={record['batch_size']} "
-        f"{record['precision']} compile={record['compile']}"
-    )
-    if record["status"] != "ok":
-        return f"{head}: FAILED ({record['error'][:200]})"
-    line = (
-        f"{head}: {record['ms_per_update_mean']:.1f} ms/update, {record['gflop_per_update_counted']:.1f} GFLOP, "
-        f"{record['achieved_gflops']:.3g} GFLOP/s = {record['fraction_of_roofline']:.0%} of "
-        f"{record['roofline_gflops']:.0f} GFLOP/s {record['roofline_dtype']} GEMM roofline"
-    )
-    extra = f"median {record['ms_per_update_median']:.1f} ms"
-    if record["compile"] == "on":
-        extra += f", compile {record['compile_s']:.0f} s"
-    return f"{line} ({extra})"
-
-
-def print_table(records: list[dict[str, Any]]) -> None:
-    """All cases side by side (rich table)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"{BENCHMARK}: ms per FlashSAC update")
-    columns = [
-        "config",
-        "width",
-        "B",
-        "prec",
-        "compile",
-        "mean ms",
-        "median ms",
-        "1st pair s",
-        "GFLOP",
-        "GFLOP/s",
-        "roof",
-    ]
-    for column in columns:
-        table.add_column(column, justify="left" if column in ("config", "prec", "compile") else "right")
-    for r in records:
-        cells = [r["config"], str(r["critic_hidden_dim"]), str(r["batch_size"]), r["precision"], r["compile"]]
-        if r["status"] == "ok":
-            cells += [
-                f"{r['ms_per_update_mean']:.1f}",
-                f"{r['ms_per_update_median']:.1f}",
-                f"{r['first_pair_s']:.1f}",
-                f"{r['gflop_per_update_counted']:.2f}",
-                f"{r['achieved_gflops']:.3g}",
-                f"{r['fraction_of_roofline']:.0%} of {r['roofline_gflops']:.0f} {r['roofline_dtype']}",
-            ]
-        else:
-            cells += ["failed", "", "", f"{r['gflop_per_update_counted']:.2f}", "", ""]
-        table.add_row(*cells)
-    console = Console()
-    console.width = max(console.width, 132)  # a pipe defaults to 80 columns, which truncates the cells
-    console.print(table)
-
-
-def flop_check(shape: TaskShape, batch_size: int, device: torch.device, width: int = PAPER_WIDTH) -> dict[str, Any]:
-    """Counted and analytic FLOPs per update, with the ratio to the issue's reference where one exists."""
-    analytic = analytic_update_flops(shape, agent_config(width), batch_size)
-    counted = counted_update_flops(shape, batch_size, device, width)
-    check: dict[str, Any] = {"counted": counted, "analytic": analytic}
-    reference = REFERENCE_GFLOP.get((shape.name, batch_size, width))
-    if reference is not None:
-        check["reference_gflop"] = reference
-        check["counted_over_reference"] = counted["gflop"] / reference
-        check["analytic_over_reference"] = analytic["gflop"] / reference
-    print(
-        f"{BENCHMARK} flops {shape.name} width={width} B={batch_size}: counted {counted['gflop']:.3f} GFLOP/update,"
-        f" analytic {analytic['gflop']:.3f}" + (f", reference {reference:.2f}" if reference is not None else "")
-    )
-    return check
-
-
-def plot(result: dict[str, Any], path: Path) -> None:
-    """Achieved GFLOP/s of every case against GFLOP per update, with the GEMM roofline of each dtype as a line.
-
-    Colour: critic width; marker: precision; hollow: compiled. The x-axis (work per update) grows with batch and
-    width, so the figure shows how close bigger updates get to the line.
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    records = [r for r in result["records"] if r["status"] == "ok"]
-    widths = sorted({r["critic_hidden_dim"] for r in records})
-    colors = {w: f"C{i % 10}" for i, w in enumerate(widths)}
-    markers = {"fp32": "o", "bf16": "s", "fp16": "^"}
-    fig, ax = plt.subplots(figsize=(10, 5))
-    for r in records:
-        color = colors[r["critic_hidden_dim"]]
-        hollow = r["compile"] == "on"
-        ax.scatter(
-            r["gflop_per_update_counted"],
-            r["achieved_gflops"],
-            marker=markers.get(r["precision"], "x"),
-            s=45,
-            facecolors="none" if hollow else color,
-            edgecolors=color,
-        )
-    styles = {"fp32": "-", "bf16": "--", "fp16": ":"}
-    for dtype, roofline in result["rooflines"].items():
-        kind = "" if roofline["native"] else " (emulated)"
-        label = f"{dtype} GEMM roofline {roofline['gflops']:.0f} GFLOP/s{kind}"
-        ax.axhline(roofline["gflops"], color="gray", linestyle=styles.get(dtype, "-."), label=label)
-    for w in widths:
-        ax.scatter([], [], color=colors[w], marker="o", label=f"critic width {w} (actor {w // 2})")
-    for precision in sorted({r["precision"] for r in records}):
-        ax.scatter([], [], color="black", marker=markers.get(precision, "x"), label=precision)
-    if any(r["compile"] == "on" for r in records):
-        ax.scatter([], [], facecolors="none", edgecolors="black", marker="o", label="compiled (hollow)")
-    ax.set_xscale("log")
-    ax.set_ylim(bottom=0)
-    ax.set_xlabel("GFLOP per update (counted; grows with batch size and width)")
-    ax.set_ylabel("achieved GFLOP/s")
-    machine = result["machine_info"]
-    threads = machine["torch_threads"]
-    ax.set_title(
-        f"{BENCHMARK}: {machine['device_name']}, {threads} thread{'s' if threads != 1 else ''}, {machine['date'][:10]}",
-        fontsize=10,
-    )
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))  # outside: the points sit low
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-def final_summary(records: list[dict[str, Any]]) -> str:
-    """One line for the whole run: the best case per precision and its fraction of the roofline."""
-    parts = []
-    for precision in dict.fromkeys(r["precision"] for r in records):
-        ok = [r for r in records if r["precision"] == precision and r["status"] == "ok"]
-        if ok:
-            best = max(ok, key=lambda r: r["achieved_gflops"])
-            parts.append(
-                f"{precision} best {best['achieved_gflops']:.3g} GFLOP/s = {best['fraction_of_roofline']:.0%} of "
-                f"{best['roofline_dtype']} roofline ({best['config']} width={best['critic_hidden_dim']} "
-                f"B={best['batch_size']} compile={best['compile']})"
-            )
-    return f"{BENCHMARK}: " + ("; ".join(parts) or "nothing measured")
 
 
 def main(argv: list[str] | None = None) -> int:

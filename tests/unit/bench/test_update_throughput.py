@@ -9,9 +9,10 @@ import pytest
 import torch
 
 import flashsac.bench.update_throughput as ut
+import flashsac.bench.update_workload as uw
 from flashsac.bench.common import Roofline
 
-TINY = ut.TaskShape("tiny", obs_dim=5, action_dim=2)
+TINY = uw.TaskShape("tiny", obs_dim=5, action_dim=2)
 
 
 def test_analytic_flops_by_hand_for_a_tiny_width() -> None:
@@ -20,7 +21,7 @@ def test_analytic_flops_by_hand_for_a_tiny_width() -> None:
     # critic row: trunk 2 (7*8 + 2 * 2 * 8*32) = 2160, head 2*8*101 = 1616; two members -> 7552
     # critic update: B f_a + 2B f_c + 6B f_c = 1168 + 30208 + 90624 = 122000
     # actor update: 6B f_a + 2B f_c = 7008 + 30208 = 37216; per update 122000 + 37216 / 2 = 140608
-    flops = ut.analytic_update_flops(TINY, ut.agent_config(8), batch_size=2)
+    flops = uw.analytic_update_flops(TINY, uw.agent_config(8), batch_size=2)
     assert flops["gflop"] * 1e9 == pytest.approx(140_608)
     assert flops["actor_forward_mflop_per_row"] * 1e6 == pytest.approx(584)
     assert flops["critic_forward_mflop_per_row"] * 1e6 == pytest.approx(7552)
@@ -28,13 +29,13 @@ def test_analytic_flops_by_hand_for_a_tiny_width() -> None:
 
 @pytest.mark.parametrize("width", [8, 16])
 def test_counted_flops_equal_the_analytic_count_at_every_width(width: int) -> None:
-    counted = ut.counted_update_flops(TINY, 8, torch.device("cpu"), width)
-    assert counted["gflop"] == pytest.approx(ut.analytic_update_flops(TINY, ut.agent_config(width), 8)["gflop"])
+    counted = uw.counted_update_flops(TINY, 8, torch.device("cpu"), width)
+    assert counted["gflop"] == pytest.approx(uw.analytic_update_flops(TINY, uw.agent_config(width), 8)["gflop"])
 
 
 def test_paper_width_keeps_the_issue_reference() -> None:
-    shape = ut.TASK_SHAPES["humanoid-walk"]
-    assert ut.analytic_update_flops(shape, ut.agent_config(ut.PAPER_WIDTH), 512)["gflop"] == pytest.approx(
+    shape = uw.TASK_SHAPES["humanoid-walk"]
+    assert uw.analytic_update_flops(shape, uw.agent_config(uw.PAPER_WIDTH), 512)["gflop"] == pytest.approx(
         21.35, abs=0.005
     )
 
@@ -51,7 +52,7 @@ def test_rows_are_judged_against_their_own_roofline_only_where_it_is_native() ->
 def test_widths_must_be_even() -> None:
     with pytest.raises(SystemExit):
         ut.parse_args(["--widths", "255"])
-    assert ut.parse_args(["--quick"]).widths == [ut.PAPER_WIDTH]
+    assert ut.parse_args(["--quick"]).widths == [uw.PAPER_WIDTH]
     assert ut.parse_args([]).widths == [128, 256, 512]
     assert ut.parse_args(["--device", "cpu"]).compile == ["off"]  # compile is slower than eager on CPUs
 
