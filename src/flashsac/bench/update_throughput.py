@@ -16,8 +16,9 @@ actor step, and the per-sample times are taken over PAIRS of updates. The first 
 (it contains ``torch.compile``'s compilation when compile is on), then ``--warmup`` updates, then ``--iters``.
 
 FLOPs: ``torch.utils.flop_counter.FlopCounterMode`` counts the GEMMs autograd really runs over one pair of
-eager fp32 updates (halved), and :func:`~flashsac.bench.update_workload.analytic_update_flops` gives the textbook count from the layer sizes.
-Achieved GFLOP/s uses the counted FLOPs; the roofline is the best square-GEMM rate measured here.
+eager fp32 updates (halved), and :func:`~flashsac.bench.update_workload.analytic_update_flops` gives the
+textbook count from the layer sizes. Achieved GFLOP/s uses the counted FLOPs; the roofline is the best
+square-GEMM rate measured here.
 """
 
 from __future__ import annotations
