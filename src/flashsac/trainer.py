@@ -29,6 +29,7 @@ from flashsac.checkpoint import CheckpointError, save_checkpoint
 from flashsac.compatibility import check_compatible
 from flashsac.config.derive import derive
 from flashsac.config.schema import RunConfig
+from flashsac.envs.bounded import BoundsChoice
 from flashsac.envs.protocol import Step, VecEnv, spec_to_dict
 from flashsac.envs.registry import make_env, solved_return
 from flashsac.evaluation import EvalResult, evaluate
@@ -110,13 +111,24 @@ class Trainer:
             self.device if cfg.buffer.device == "auto" else resolve_device(cfg.buffer.device, "buffer.device")
         )
         e = cfg.env
-        self.env = make_env(e.name, e.task, e.num_envs, cfg.seed, env_device, e.max_episode_steps)
+        bounds = BoundsChoice.from_env_config(e)
+        options = dict(e.options)
+        self.env = make_env(
+            e.name, e.task, e.num_envs, cfg.seed, env_device, e.max_episode_steps, bounds=bounds, options=options
+        )
         spec = self.env.spec
         self.eval_env: VecEnv = (
             self.env
             if spec.shares_instance
             else make_env(
-                e.name, e.task, e.num_eval_envs, cfg.seed + _EVAL_SEED_OFFSET, env_device, e.max_episode_steps
+                e.name,
+                e.task,
+                e.num_eval_envs,
+                cfg.seed + _EVAL_SEED_OFFSET,
+                env_device,
+                e.max_episode_steps,
+                bounds=bounds,
+                options=options,
             )
         )
         if not spec.exact_final_obs:
@@ -338,6 +350,8 @@ class Trainer:
             self.run_dir / "videos" / f"step_{self.env_steps}.mp4",
             logger.tensorboard_writer,
             self.env_steps,
+            bounds=BoundsChoice.from_env_config(e),
+            options=dict(e.options),
         )
 
     # ------------------------------------------------------------------ state and outputs

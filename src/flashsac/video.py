@@ -12,11 +12,12 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
+from flashsac.envs.bounded import BoundsChoice
 from flashsac.envs.protocol import EnvSpec, VecEnv
 from flashsac.envs.registry import RenderError, make_env
 
@@ -205,6 +206,8 @@ def record_training_video(
     step: int,
     fps: float | None = None,
     tag: str = "eval/video",
+    bounds: BoundsChoice | None = None,
+    options: dict[str, Any] | None = None,
 ) -> Path | None:
     """Record one deterministic episode into ``path`` (mp4) and, with a writer, into TensorBoard.
 
@@ -223,11 +226,13 @@ def record_training_video(
         step: Global step of the TensorBoard clip (env steps).
         fps: Frames per second; ``None`` plays in real time (``1 / control_dt``).
         tag: TensorBoard tag of the clip.
+        bounds: The run's action-box choice (the env must accept the policy's box).
+        options: The run's family-specific ``env.options``.
 
     Returns:
         ``path``, or ``None`` (after a warning) when this env cannot render here.
     """
-    env = make_env(env_name, task, 1, seed, device, max_episode_steps, render=True)
+    env = make_env(env_name, task, 1, seed, device, max_episode_steps, render=True, bounds=bounds, options=options)
     try:
         spec = env.spec
         if not spec.can_render:

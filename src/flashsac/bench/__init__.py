@@ -13,4 +13,6 @@ BENCHMARKS: dict[str, str] = {
     "loop": "flashsac.bench.loop_overhead",
     "update": "flashsac.bench.update_throughput",
     "sb3": "flashsac.bench.sb3_compare",
+    "bounds": "flashsac.bench.bounds_ablation",
+    "gpu-smoke": "flashsac.bench.gpu_smoke",
 }

@@ -33,8 +33,8 @@ def bench_usage() -> str:
         "benchmarks:",
     ]
     for name, module_name in BENCHMARKS.items():
-        lines.append(f"  {name:<8} {_description(module_name)}")
-    lines.append(f"  {REPORT:<8} {_description('flashsac.bench.report')}")
+        lines.append(f"  {name:<9} {_description(module_name)}")
+    lines.append(f"  {REPORT:<9} {_description('flashsac.bench.report')}")
     lines += ["", "Each writes benchmarks/results/<benchmark>.json and .png (--out to change) and prints a summary."]
     return "\n".join(lines)
 

@@ -26,6 +26,7 @@ from rich.table import Table
 
 from flashsac.checkpoint import CheckpointError
 from flashsac.config.validate import ConfigError
+from flashsac.envs.bounded import BoundsChoice
 from flashsac.envs.protocol import EnvSpec, Step, VecEnv
 from flashsac.envs.registry import make_env
 from flashsac.evaluation import EvalResult, evaluate
@@ -129,7 +130,15 @@ def _make_env(loaded: _Loaded, num_envs: int, render: bool = False) -> VecEnv:
     """The checkpoint's task with the run's time limit; refuses an env the stored policy cannot act in."""
     cfg, stored = loaded.policy.cfg, loaded.policy.spec
     env = make_env(
-        cfg.env.name, cfg.env.task, num_envs, loaded.seed, loaded.device, cfg.env.max_episode_steps, render=render
+        cfg.env.name,
+        cfg.env.task,
+        num_envs,
+        loaded.seed,
+        loaded.device,
+        cfg.env.max_episode_steps,
+        render=render,
+        bounds=BoundsChoice.from_env_config(cfg.env),
+        options=dict(cfg.env.options),
     )
     spec = env.spec
     if (spec.obs_dim, spec.action_dim) != (stored.obs_dim, stored.action_dim):

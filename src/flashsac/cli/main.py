@@ -6,6 +6,7 @@ import sys
 
 from flashsac.checkpoint import CheckpointError
 from flashsac.config.validate import ConfigError
+from flashsac.envs.bounded import BoundsError
 from flashsac.envs.registry import MissingSimulatorError, RenderError, UnknownTaskError
 from flashsac.runtime.finite_guard import NonFiniteError
 from flashsac.tensor_file import TensorFileError
@@ -18,6 +19,7 @@ commands:
   train [key=value ...]   train FlashSAC (flashsac train --help for the keys and examples)
   eval <checkpoint>       evaluate a checkpoint: N episodes, a table on screen, JSON in the run directory
   play <checkpoint>       record a checkpoint's policy as an mp4 (offscreen, no display needed)
+  doctor [key=value ...]  diagnose an env's action bounds, scales and episode ends (flashsac doctor --help)
   bench <name> [...]      run a benchmark (flashsac bench --help lists them); writes JSON + PNG
   plot <run_dir>... [--paper <task>]
                           plot evaluation curves over seeds, optionally against the paper's curves
@@ -47,6 +49,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(evaluate.EVAL_HELP if command == "eval" else evaluate.PLAY_HELP)
                 return 0
             return evaluate.run_eval(rest) if command == "eval" else evaluate.run_play(rest)
+        if command == "doctor":
+            from flashsac.cli.doctor import DOCTOR_HELP, run_doctor
+
+            if "-h" in rest or "--help" in rest:
+                print(DOCTOR_HELP)
+                return 0
+            return run_doctor(rest)
         if command == "bench":
             from flashsac.cli.bench import run_bench  # imported late: benchmarks pull in torch and simulators
 
@@ -64,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         CheckpointError,
         TensorFileError,
         RenderError,
+        BoundsError,
     ) as err:
         print(f"flashsac: error: {err}", file=sys.stderr)
         return 2

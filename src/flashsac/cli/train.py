@@ -9,21 +9,24 @@ from pathlib import Path
 from flashsac.cli.compose import compose_config, config_to_yaml
 from flashsac.config.schema import RunConfig
 from flashsac.config.validate import validate
-from flashsac.envs.registry import check_env
+from flashsac.envs.registry import FAMILIES, check_env
 
 __all__ = ["run_train", "TRAIN_HELP"]
 
-TRAIN_HELP = """usage: flashsac train [key=value ...]
+TRAIN_HELP = f"""usage: flashsac train [key=value ...]
 
 Hydra override syntax. resume=<run_dir> continues a run from its newest checkpoint (only budgets,
-intervals and logging may change then). Groups: env=torch|mujoco|dmc (the simulator family), preset=small|cpu|gpu (the
-regime; default: the env family's own). Keys: seed, device, env.task, env.num_envs, agent.*, buffer.*,
-train.*, logging.*  (see flashsac/config/schema.py). Add --dry-run to print the resolved config and exit.
+intervals and logging may change then). Groups: env={"|".join(FAMILIES)} (the simulator family),
+preset=small|cpu|gpu|<family> (the regime; default: the env family's own). Keys: seed, device, env.task,
+env.num_envs, env.action_bounds=env|joint_limits|symmetric|scalar, agent.*, buffer.*, train.*, logging.*
+(see flashsac/config/schema.py). Add --dry-run to print the resolved config and exit. Before training on a new
+robot, `flashsac doctor` with the same overrides shows how its actions meet their bounds.
 
 examples:
   flashsac train                                        # built-in pendulum swing-up, small preset
   flashsac train env=dmc env.task=cartpole-swingup preset=small
   flashsac train env=mujoco env.task=Humanoid-v5 seed=3
+  flashsac train env.task=arm-reach env.action_bounds=joint_limits   # joint-position arm, per-joint bounds
 """
 
 

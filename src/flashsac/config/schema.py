@@ -7,6 +7,7 @@ presets in ``flashsac/configs`` override them per regime and per simulator.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -15,7 +16,7 @@ class EnvConfig:
 
     name: str = "torch"
     """Simulator family: ``torch`` (built-in batched tasks), ``mujoco`` (gymnasium MuJoCo), ``dmc``, ``myosuite``,
-    ``metaworld`` or ``humanoid_bench`` (``flashsac.envs.registry.FAMILIES``)."""
+    ``metaworld``, ``humanoid_bench`` or ``maniskill`` (``flashsac.envs.registry.FAMILIES``)."""
     task: str = "pendulum-swingup"
     """Task name within the family; ``flashsac train env=<name> env.task=?`` lists the valid ones."""
     num_envs: int = 1
@@ -26,6 +27,23 @@ class EnvConfig:
     """Override of the task's time limit in env steps (``None`` keeps the task's own)."""
     device: str = "cpu"
     """Device the simulator runs on (``cpu``, ``cuda``, ``cuda:1``, or ``auto`` for cuda when present)."""
+    action_bounds: str = "env"
+    """The action box the policy's tanh is mapped onto: ``env`` (the simulator's declared bounds),
+    ``joint_limits`` (per joint, from the soft joint limits, default pose and action scale of a joint-position
+    robot: ``a_min = -|q_min - q0| / s``, ``a_max = |q_max - q0| / s``), ``symmetric`` (``+-max(|low|, |high|)``)
+    or ``scalar`` (``+-env.action_bound``). Infinite boxes are refused."""
+    action_bound: float = 1.0
+    """Half-width of the box for ``env.action_bounds=scalar``."""
+    joint_limit_fraction: float = 1.0
+    """Share of the soft-limit range reached by ``env.action_bounds=joint_limits`` (in (0, 1])."""
+    allow_suspicious_bounds: bool = False
+    """Silence the warning on boxes wider than +-10 (the IsaacLab +-100 trap), when such a box is meant."""
+    final_obs: str = "exact"
+    """``exact`` (the true last observation at episode ends) or ``post_reset`` (ablation only: bootstrap
+    time-outs from the next episode's first observation, as simulators without a final observation force)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """Family-specific keywords passed to the family's ``make`` (e.g. ManiSkill's ``reward_mode`` and
+    ``ignore_terminations``); each family's ``configs/env/<family>.yaml`` lists the ones it takes."""
 
 
 @dataclass

@@ -15,11 +15,14 @@ The trainer and CLI only ever call :func:`check_env` (before anything starts) an
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import torch
 
+from flashsac.envs.bounded import BoundsChoice, apply_bounds
 from flashsac.envs.protocol import VecEnv, validate_spec
 
 __all__ = [
@@ -65,6 +68,10 @@ FAMILIES: dict[str, _Family] = {
     "humanoid_bench": _Family(
         "flashsac.envs.adapters.humanoid_bench", "HumanoidBench H1 tasks (installed from its repository, see README)"
     ),
+    "maniskill": _Family(
+        "flashsac.envs.adapters.maniskill",
+        "ManiSkill3 GPU tasks, Vulkan GPU needed (pip install 'flashsac[maniskill]')",
+    ),
 }
 
 
@@ -96,6 +103,23 @@ def check_env(name: str, task: str) -> None:
         )
 
 
+def _checked_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` if the family's ``make`` takes them all (by name or ``**options``), else a clear error."""
+    if not options:
+        return options
+    params = inspect.signature(family(name).make).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return options  # the family checks its own options
+    fixed = {"task", "num_envs", "seed", "device", "max_episode_steps", "render"}
+    unknown = sorted(k for k in options if k not in params or k in fixed)
+    if unknown:
+        takes = sorted(set(params) - fixed)
+        raise UnknownTaskError(
+            f"env.options has {unknown}, which env={name} does not take; it takes {takes or 'no options'}."
+        )
+    return options
+
+
 def make_env(
     name: str,
     task: str,
@@ -104,8 +128,10 @@ def make_env(
     device: torch.device,
     max_episode_steps: int | None = None,
     render: bool = False,
+    bounds: BoundsChoice | None = None,
+    options: dict[str, Any] | None = None,
 ) -> VecEnv:
-    """Build a batched environment behind the env contract and check its spec.
+    """Build a batched environment behind the env contract, give it the run's action box, and check its spec.
 
     Args:
         name: Simulator family (``env.name``).
@@ -116,14 +142,25 @@ def make_env(
         max_episode_steps: Time-limit override, or ``None`` for the task's own.
         render: Build the env so that ``env.render(env_index)`` returns RGB frames (simulators that render
             through OpenGL only set that up when asked). Whether it can is ``env.spec.can_render``.
+        bounds: The run's action-box choice (``env.action_bounds`` ...); ``None`` keeps the env's declared box.
+        options: Family-specific keywords for the family's ``make`` (``env.options``).
+
+    Raises:
+        BoundsError: the resulting box is infinite (e.g. an IsaacLab env with ``env.action_bounds=env``).
     """
     check_env(name, task)
     # The keyword is passed only when set, so families without rendering need not accept it.
-    extra = {"render": True} if render else {}
+    extra: dict[str, Any] = {"render": True} if render else {}
+    extra |= _checked_options(name, dict(options or {}))
     env: VecEnv = family(name).make(
         task=task, num_envs=num_envs, seed=seed, device=device, max_episode_steps=max_episode_steps, **extra
     )
-    validate_spec(env.spec)
+    try:
+        env = apply_bounds(env, bounds or BoundsChoice())
+        validate_spec(env.spec)
+    except ValueError:
+        env.close()
+        raise
     return env
 
 

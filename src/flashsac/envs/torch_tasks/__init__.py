@@ -5,17 +5,22 @@ They are the embedded default task and the stand-in for GPU simulators in tests 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
+from flashsac.envs.torch_tasks.arm_reach import ArmReach
 from flashsac.envs.torch_tasks.base import BatchedTorchTask
 from flashsac.envs.torch_tasks.cartpole import CartpoleBalance
 from flashsac.envs.torch_tasks.pendulum import PendulumSwingup
 
-TASKS: dict[str, type[PendulumSwingup] | type[CartpoleBalance]] = {
+# Each class is built as ``cls(task, num_envs, device, max_episode_steps)``.
+TASKS: dict[str, Callable[[str, int, torch.device, int | None], BatchedTorchTask]] = {
     "pendulum-swingup": PendulumSwingup,
     "cartpole-balance": CartpoleBalance,
+    "arm-reach": ArmReach,
 }
-TASKS_HINT = "pendulum-swingup, cartpole-balance"
+TASKS_HINT = "pendulum-swingup, cartpole-balance, arm-reach (joint-position arm, declared +-100 bounds)"
 # Mean deterministic evaluation return at which a task counts as solved (random policies: about -1200 and 20).
 SOLVED_RETURNS = {"pendulum-swingup": -250.0, "cartpole-balance": 475.0}
 
@@ -47,4 +52,13 @@ def make(
     return env
 
 
-__all__ = ["TASKS", "BatchedTorchTask", "CartpoleBalance", "PendulumSwingup", "list_tasks", "make", "require"]
+__all__ = [
+    "TASKS",
+    "ArmReach",
+    "BatchedTorchTask",
+    "CartpoleBalance",
+    "PendulumSwingup",
+    "list_tasks",
+    "make",
+    "require",
+]

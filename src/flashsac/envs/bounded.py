@@ -1,0 +1,175 @@
+"""The action box a run trains with, applied to any env: refuses infinite boxes, warns on huge ones.
+
+Adapters declare the simulator's own bounds in ``spec.action_low/high``, even when those are infinite (IsaacLab's
+``Box(-inf, inf)``) or huge (a ``+-100`` clip). :func:`apply_bounds` replaces them with the box chosen by
+``env.action_bounds`` (see :func:`flashsac.envs.action_bounds.select_bounds`) behind a thin wrapper, so every
+consumer (agent, random warm-up, evaluation, export) sees one finite box. The wrapper changes nothing else: the
+simulator receives the actions unchanged, which lie inside the chosen box.
+
+``env.final_obs=post_reset`` is an ablation, not a fix: it hands the learner the post-reset observation at every
+episode end, as simulators without a true final observation do, so benchmarks can show what that costs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from flashsac.envs.action_bounds import BOUNDS_MODES, JointLimits, select_bounds
+from flashsac.envs.protocol import EnvSpec, Step, VecEnv
+
+__all__ = [
+    "FINAL_OBS_MODES",
+    "HUGE_BOUND",
+    "BoundsChoice",
+    "BoundsError",
+    "BoundedEnv",
+    "PostResetFinalObs",
+    "apply_bounds",
+    "env_joint_limits",
+]
+
+FINAL_OBS_MODES = ("exact", "post_reset")
+HUGE_BOUND = 10.0
+"""A declared bound beyond this magnitude is suspicious: joint-position actions are offsets scaled by ~0.25-0.5,
+so +-10 already means several radians past any joint's range, and tanh maps almost every action onto the stops."""
+
+
+class BoundsError(ValueError):
+    """The chosen action box cannot be trained with (infinite, or not derivable); says which key to change."""
+
+
+@dataclass(frozen=True)
+class BoundsChoice:
+    """How a run picks its action box (``env.action_bounds`` and friends in the config).
+
+    Attributes:
+        mode: ``env``, ``joint_limits``, ``symmetric`` or ``scalar`` (:data:`BOUNDS_MODES`).
+        scalar: Half-width for ``scalar`` (``env.action_bound``).
+        fraction: Share of the soft-limit range for ``joint_limits`` (``env.joint_limit_fraction``).
+        allow_suspicious: Silence the warning on huge finite bounds (``env.allow_suspicious_bounds``).
+        final_obs: ``exact`` (the contract) or ``post_reset`` (ablation; ``env.final_obs``).
+    """
+
+    mode: str = "env"
+    scalar: float = 1.0
+    fraction: float = 1.0
+    allow_suspicious: bool = False
+    final_obs: str = "exact"
+
+    @classmethod
+    def from_env_config(cls, env_cfg: Any) -> BoundsChoice:
+        """The choice stored in an ``EnvConfig`` (or anything with the same attribute names)."""
+        return cls(
+            mode=env_cfg.action_bounds,
+            scalar=float(env_cfg.action_bound),
+            fraction=float(env_cfg.joint_limit_fraction),
+            allow_suspicious=bool(env_cfg.allow_suspicious_bounds),
+            final_obs=env_cfg.final_obs,
+        )
+
+
+def env_joint_limits(env: VecEnv) -> JointLimits | None:
+    """The env's soft joint limits, default pose and action scale, when its adapter offers them."""
+    method = getattr(env, "joint_limits", None)
+    limits = method() if callable(method) else None
+    if limits is not None and not isinstance(limits, JointLimits):
+        raise TypeError(f"{env.spec.task}: joint_limits() returned {type(limits).__name__}, not JointLimits or None.")
+    return limits
+
+
+class BoundedEnv:
+    """An env whose spec carries another (finite) action box; everything else is delegated unchanged."""
+
+    def __init__(self, env: VecEnv, low: torch.Tensor, high: torch.Tensor) -> None:
+        self.inner = env
+        self.declared_low, self.declared_high = env.spec.action_low, env.spec.action_high
+        device = env.spec.device
+        self._spec = dataclasses.replace(env.spec, action_low=low.to(device), action_high=high.to(device))
+
+    @property
+    def spec(self) -> EnvSpec:
+        """The inner spec with the chosen action box."""
+        return self._spec
+
+    def reset(self, seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Reset the inner env."""
+        return self.inner.reset(seed)
+
+    def step(self, action: torch.Tensor) -> Step:
+        """Step the inner env with the action as given (it lies inside the chosen box)."""
+        return self.inner.step(action)
+
+    def close(self) -> None:
+        """Close the inner env."""
+        self.inner.close()
+
+    def __getattr__(self, name: str) -> Any:
+        # Why: render, joint_limits, state_dict and adapter extras stay reachable through the wrapper.
+        return getattr(self.inner, name)
+
+
+class PostResetFinalObs(BoundedEnv):
+    """Ablation: ``final_obs`` is the post-reset observation, as from simulators that lose the true one."""
+
+    def __init__(self, env: VecEnv) -> None:
+        super().__init__(env, env.spec.action_low, env.spec.action_high)
+        self._spec = dataclasses.replace(self._spec, exact_final_obs=False)
+
+    def step(self, action: torch.Tensor) -> Step:
+        """Step, then overwrite the final observations with the post-reset ones."""
+        step = self.inner.step(action)
+        return dataclasses.replace(step, final_obs=step.obs, final_critic_obs=step.critic_obs)
+
+
+def _describe(low: torch.Tensor, high: torch.Tensor) -> str:
+    return f"low={[round(v, 4) for v in low.tolist()]}, high={[round(v, 4) for v in high.tolist()]}"
+
+
+def apply_bounds(env: VecEnv, choice: BoundsChoice) -> VecEnv:
+    """Wrap ``env`` so its spec carries the action box of ``choice``; refuse infinite boxes, warn on huge ones.
+
+    Raises:
+        BoundsError: the chosen box is not finite, or ``joint_limits`` is asked of an env without joint limits;
+            the message names ``env.action_bounds`` and the fix.
+    """
+    if choice.mode not in BOUNDS_MODES:
+        raise BoundsError(
+            f"env.action_bounds={choice.mode!r} is not a bounds mode. Valid choices: {', '.join(BOUNDS_MODES)}."
+        )
+    if choice.final_obs not in FINAL_OBS_MODES:
+        raise BoundsError(
+            f"env.final_obs={choice.final_obs!r} is not valid. Valid choices: {', '.join(FINAL_OBS_MODES)}."
+        )
+    spec = env.spec
+    limits = env_joint_limits(env) if choice.mode == "joint_limits" else None
+    try:
+        low, high = select_bounds(
+            choice.mode, spec.action_low.cpu(), spec.action_high.cpu(), limits, choice.scalar, choice.fraction
+        )
+    except ValueError as err:
+        raise BoundsError(f"{spec.task}: {err}") from err
+    if not bool(torch.isfinite(low).all() and torch.isfinite(high).all()):
+        raise BoundsError(
+            f"{spec.task}: env.action_bounds={choice.mode} gives a non-finite action box ({_describe(low, high)}). "
+            "SAC maps tanh onto the box, so it must be finite: set env.action_bounds=joint_limits (joint-position "
+            "robots) or env.action_bounds=scalar env.action_bound=<half-width>."
+        )
+    huge = float(torch.maximum(low.abs(), high.abs()).max())
+    if huge > HUGE_BOUND and not choice.allow_suspicious:
+        warnings.warn(
+            f"{spec.task}: the action box reaches +-{huge:g} (env.action_bounds={choice.mode}). A tanh policy spread "
+            "over so wide a box sends most actions far past the joints' range (run `flashsac doctor` to see it). "
+            "Use env.action_bounds=joint_limits or scalar, or set env.allow_suspicious_bounds=true if it is meant.",
+            stacklevel=2,
+        )
+    unchanged = torch.equal(low, spec.action_low.cpu()) and torch.equal(high, spec.action_high.cpu())
+    # Why not always wrap: an env whose box is kept stays the adapter's own object (its type and attributes).
+    wrapped: VecEnv = env if unchanged else BoundedEnv(env, low, high)
+    if choice.final_obs == "post_reset":
+        wrapped = PostResetFinalObs(wrapped)
+    return wrapped

@@ -1,0 +1,1 @@
+"""Vector env wrappers of the stand-in (real: mani_skill/vector)."""
