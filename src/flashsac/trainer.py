@@ -29,6 +29,7 @@ from flashsac.checkpoint import CheckpointError, save_checkpoint
 from flashsac.compatibility import check_compatible
 from flashsac.config.derive import derive
 from flashsac.config.schema import RunConfig
+from flashsac.config.validate import ConfigError
 from flashsac.envs.bounded import BoundsChoice
 from flashsac.envs.protocol import Step, VecEnv, spec_to_dict
 from flashsac.envs.registry import make_env, solved_return
@@ -131,6 +132,8 @@ class Trainer:
                 options=options,
             )
         )
+        if spec.shares_instance:
+            self._check_shared_eval_episodes()
         if not spec.exact_final_obs:
             warnings.warn(
                 f"{e.name}/{e.task} cannot return the true final observation at time-outs; truncated transitions "
@@ -336,6 +339,18 @@ class Trainer:
         result.final_eval = scalars
         progress.update(self.env_steps, eval_return=scalars["eval/avg_return"])
         return outcome
+
+    def _check_shared_eval_episodes(self) -> None:
+        """Evaluation on the training instance runs whole rounds of ``env.num_envs``: fit the episode count."""
+        e, t = self.cfg.env, self.cfg.train
+        if not t.num_eval_episodes:  # automatic: the fewest whole rounds of the training envs (at least one)
+            self.derived = dataclasses.replace(self.derived, num_eval_episodes=e.num_envs)
+        elif t.num_eval_episodes % e.num_envs:
+            self.env.close()
+            raise ConfigError(
+                f"train.num_eval_episodes={t.num_eval_episodes} is invalid: {e.name} evaluates on the training "
+                f"instance, so it must be a multiple of env.num_envs={e.num_envs} (e.g. {e.num_envs})."
+            )
 
     def _record_video(self, logger: ScalarLogger) -> None:
         """Record one deterministic episode to ``videos/step_<env_steps>.mp4`` and TensorBoard."""

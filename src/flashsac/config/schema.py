@@ -16,7 +16,8 @@ class EnvConfig:
 
     name: str = "torch"
     """Simulator family: ``torch`` (built-in batched tasks), ``mujoco`` (gymnasium MuJoCo), ``dmc``, ``myosuite``,
-    ``metaworld``, ``humanoid_bench`` or ``maniskill`` (``flashsac.envs.registry.FAMILIES``)."""
+    ``metaworld``, ``humanoid_bench``, ``isaaclab``, ``mjlab``, ``maniskill``, ``genesis`` or
+    ``playground`` (``flashsac.envs.registry.FAMILIES``)."""
     task: str = "pendulum-swingup"
     """Task name within the family; ``flashsac train env=<name> env.task=?`` lists the valid ones."""
     num_envs: int = 1

@@ -18,6 +18,9 @@ An adapter owes the trainer exactly this:
   state of env ``env_index`` as an ``(H, W, 3)`` uint8 RGB frame, drawn offscreen (no display). Simulators that
   render through OpenGL set it up only when built with ``make_env(..., render=True)``.
 
+A joint-position robot's adapter may also offer ``joint_limits() -> JointLimits`` (soft limits, default pose and
+action scale per action dimension), from which ``env.action_bounds=joint_limits`` derives per-joint bounds.
+
 Simulators that cannot return the pre-reset observation set ``spec.exact_final_obs = False``; their
 ``final_obs`` is then the post-reset observation and the trainer warns (see ALGORITHM.md section 0).
 """
@@ -42,8 +45,10 @@ class EnvSpec:
         num_envs: Number of environments stepped together.
         obs_dim: Size of the actor observation vector.
         action_dim: Number of action dimensions.
-        action_low: ``(action_dim,)`` float32 lower bounds, finite, in environment units.
-        action_high: ``(action_dim,)`` float32 upper bounds, finite, strictly above ``action_low``.
+        action_low: ``(action_dim,)`` float32 lower bounds in environment units. An adapter declares the
+            simulator's own bounds (even infinite or huge ones); ``make_env`` replaces them with the run's
+            finite box (``env.action_bounds``, see :mod:`flashsac.envs.bounded`) before anything sees them.
+        action_high: ``(action_dim,)`` float32 upper bounds, strictly above ``action_low``.
         max_episode_steps: Time limit in env steps (episodes are truncated there), or ``None`` if unbounded.
         device: Device on which every tensor of ``reset``/``step`` lives.
         critic_obs_dim: Size of the privileged critic observation, or ``None`` (critic sees ``obs``).

@@ -68,6 +68,10 @@ FAMILIES: dict[str, _Family] = {
     "humanoid_bench": _Family(
         "flashsac.envs.adapters.humanoid_bench", "HumanoidBench H1 tasks (installed from its repository, see README)"
     ),
+    "isaaclab": _Family(
+        "flashsac.envs.adapters.isaaclab", "IsaacLab tasks, Isaac Sim + CUDA GPU needed (install: see README IsaacLab)"
+    ),
+    "mjlab": _Family("flashsac.envs.adapters.mjlab", "mjlab (MuJoCo-Warp) tasks (pip install 'flashsac[mjlab]')"),
     "maniskill": _Family(
         "flashsac.envs.adapters.maniskill",
         "ManiSkill3 GPU tasks, Vulkan GPU needed (pip install 'flashsac[maniskill]')",

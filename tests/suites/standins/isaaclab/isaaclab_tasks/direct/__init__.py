@@ -1,0 +1,1 @@
+"""Direct-workflow tasks (isaaclab_tasks/direct)."""

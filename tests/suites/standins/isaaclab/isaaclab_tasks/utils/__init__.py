@@ -1,0 +1,1 @@
+"""Utilities of ``isaaclab_tasks`` (utils/__init__.py)."""

@@ -1,0 +1,167 @@
+"""The mjlab family against the real mjlab (run in a venv with ``flashsac[mjlab]``; skipped where mjlab is absent).
+
+mjlab runs here on warp's CPU backend: slow (tens of env steps per second) and compiling its kernels once per
+machine (cached in ~/.cache/warp), so the tests use 2 envs, short episodes and the cheapest tasks.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import torch
+
+from conformance import run_suite
+from flashsac.envs import MissingSimulatorError, make_env
+from flashsac.envs.action_bounds import joint_limit_bounds
+from flashsac.envs.adapters import mjlab as mj
+from flashsac.envs.adapters.manager_based import ManagerBasedVecEnv
+from flashsac.envs.bounded import BoundsChoice
+from flashsac.envs.protocol import VecEnv
+from flashsac.envs.registry import UnknownTaskError, check_env
+
+CPU = torch.device("cpu")
+CARTPOLE = "Mjlab-Cartpole-Balance"
+GO1 = "Mjlab-Velocity-Flat-Unitree-Go1"
+
+
+@pytest.fixture
+def installed() -> None:
+    try:
+        mj.require()
+    except MissingSimulatorError as exc:
+        pytest.skip(str(exc))
+
+
+def _make(task: str, num_envs: int = 2, steps: int | None = None, mode: str = "scalar") -> VecEnv:
+    bounds = BoundsChoice(mode=mode, scalar=1.0)
+    return make_env("mjlab", task, num_envs, seed=0, device=CPU, max_episode_steps=steps, bounds=bounds)
+
+
+def _core(env: VecEnv) -> ManagerBasedVecEnv:
+    core = getattr(env, "inner", env)
+    assert isinstance(core, ManagerBasedVecEnv)
+    return core
+
+
+@pytest.mark.sim
+def test_conformance_cartpole(installed: None) -> None:
+    run_suite(lambda steps: _make(CARTPOLE, steps=steps))
+
+
+@pytest.mark.sim
+def test_cartpole_spec_declares_the_envs_infinite_box(installed: None) -> None:
+    env = mj.make(CARTPOLE, 2, seed=0, device=CPU)
+    try:
+        spec = env.spec
+        assert torch.isinf(spec.action_low).all() and torch.isinf(spec.action_high).all()
+        assert (spec.obs_dim, spec.critic_obs_dim, spec.action_dim) == (5, 5, 1)
+        assert spec.max_episode_steps == 1000 and spec.control_dt == pytest.approx(0.05)  # 50 s, 0.01 s x 5
+        assert spec.shares_instance and spec.exact_final_obs
+        assert env.joint_limits() is None  # the cart is pushed by an effort term
+    finally:
+        env.close()
+
+
+def _rollout(limit: int, steps: int = 5) -> list[Any]:
+    env = _make(CARTPOLE, steps=limit)
+    gen = torch.Generator().manual_seed(1)
+    try:
+        env.reset(seed=5)
+        return [env.step(torch.rand(2, 1, generator=gen) * 2 - 1) for _ in range(steps)]
+    finally:
+        env.close()
+
+
+@pytest.mark.sim
+def test_final_obs_is_the_observation_the_env_would_have_shown_without_the_reset(installed: None) -> None:
+    short, long = _rollout(limit=5), _rollout(limit=8)
+    for t in range(4):
+        assert torch.equal(short[t].obs, long[t].obs)
+    last = short[4]
+    assert last.truncated.all() and not last.terminated.any()
+    assert torch.equal(last.final_obs, long[4].obs)
+    assert last.final_critic_obs is not None and long[4].critic_obs is not None
+    assert torch.equal(last.final_critic_obs, long[4].critic_obs)
+    assert (last.obs != last.final_obs).any(dim=1).all()  # the next episode already started
+
+
+@pytest.mark.sim
+def test_critic_group_is_the_envs_critic_group(installed: None) -> None:
+    env = _make(CARTPOLE, steps=3)
+    try:
+        obs, critic = env.reset(seed=0)
+        assert critic is not None and torch.equal(critic, obs)  # cartpole's critic group repeats the actor terms
+        for _ in range(3):
+            step = env.step(torch.full((2, 1), 0.3))
+        assert step.truncated.all() and step.critic_obs is not None and step.final_critic_obs is not None
+        assert torch.equal(step.critic_obs, step.obs) and torch.equal(step.final_critic_obs, step.final_obs)
+    finally:
+        env.close()
+
+
+@pytest.mark.sim
+def test_go1_joint_limits_are_the_models_soft_joint_ranges(installed: None) -> None:
+    env = _make(GO1, mode="joint_limits")
+    try:
+        core = _core(env)
+        limits = core.joint_limits()
+        assert limits is not None and env.spec.critic_obs_dim is not None
+        assert env.spec.critic_obs_dim > env.spec.obs_dim  # the velocity critic group is privileged
+        robot = core.env.scene["robot"]
+        model = core.env.sim.mj_model
+        factor = robot.cfg.articulation.soft_joint_pos_limit_factor
+        assert 0 < factor <= 1
+        for i, name in enumerate(env.spec.joint_names):
+            ids = [j for j in range(model.njnt) if model.joint(j).name.split("/")[-1] == name]
+            assert len(ids) == 1, name
+            lo, hi = (float(v) for v in model.jnt_range[ids[0]])
+            mid, half = (lo + hi) / 2, (hi - lo) / 2 * factor
+            assert limits.q_min[i].item() == pytest.approx(mid - half, abs=1e-6)
+            assert limits.q_max[i].item() == pytest.approx(mid + half, abs=1e-6)
+            assert limits.q_min[i] < limits.q0[i] < limits.q_max[i]
+        assert torch.equal(
+            torch.stack((env.spec.action_low, env.spec.action_high)), torch.stack(joint_limit_bounds(limits))
+        )
+        ids = torch.tensor([robot.joint_names.index(n) for n in env.spec.joint_names])
+        # The target reaches the soft limit in the encoder's frame: mjlab subtracts a per-env encoder bias
+        # (randomised at startup, a sim-to-real term) from the commanded position.
+        commanded = lambda: robot.data.joint_pos_target[:, ids] + robot.data.encoder_bias[:, ids]  # noqa: E731
+        env.step(env.spec.action_high.expand(2, -1))
+        assert torch.allclose(commanded(), limits.q_max.expand(2, -1), atol=1e-5)
+        env.step(env.spec.action_low.expand(2, -1))
+        assert torch.allclose(commanded(), limits.q_min.expand(2, -1), atol=1e-5)
+    finally:
+        env.close()
+
+
+@pytest.mark.sim
+def test_lift_reports_the_commands_per_env_success(installed: None) -> None:
+    env = _make("Mjlab-Lift-Cube-Yam", steps=2)
+    try:
+        term = _core(env).env.command_manager.get_term("lift_height")
+        step = env.step(torch.zeros(2, env.spec.action_dim))
+        success = step.info["success"]
+        assert success.dtype == torch.bool and success.shape == (2,)
+        assert torch.equal(success, term.compute_success())  # no reset yet: the state it was read from
+        step = env.step(torch.zeros(2, env.spec.action_dim))
+        assert step.truncated.all() and step.info["success"].shape == (2,)
+    finally:
+        env.close()
+
+
+# --- no mjlab needed -------------------------------------------------------------------------------------------------
+
+
+def test_old_or_missing_mjlab_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    for version, expected in ((None, "needs the mjlab package"), ("1.5.2", "needs mjlab >= 1.6 (cfg.auto_reset)")):
+        monkeypatch.setattr(mj, "installed_version", lambda d, v=version: v)
+        with pytest.raises(MissingSimulatorError, match=re.escape(expected) + r".*pip install 'flashsac\[mjlab\]'"):
+            mj.require()
+
+
+def test_unknown_task_lists_the_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mj, "installed_version", lambda d: "1.6.0")
+    with pytest.raises(UnknownTaskError, match=r"env.task='Mjlab-Ant'.*Mjlab-Cartpole-Balance"):
+        check_env("mjlab", "Mjlab-Ant")
