@@ -160,7 +160,8 @@ def apply_bounds(env: VecEnv, choice: BoundsChoice) -> VecEnv:
             "robots) or env.action_bounds=scalar env.action_bound=<half-width>."
         )
     huge = float(torch.maximum(low.abs(), high.abs()).max())
-    if huge > HUGE_BOUND and not choice.allow_suspicious:
+    # Why not for joint_limits: that box is derived from the robot's own ranges (Go2's rear thigh reaches +14).
+    if huge > HUGE_BOUND and choice.mode != "joint_limits" and not choice.allow_suspicious:
         warnings.warn(
             f"{spec.task}: the action box reaches +-{huge:g} (env.action_bounds={choice.mode}). A tanh policy spread "
             "over so wide a box sends most actions far past the joints' range (run `flashsac doctor` to see it). "
