@@ -32,9 +32,10 @@ def bench_usage() -> str:
         "",
         "benchmarks:",
     ]
+    width = max(len(name) for name in [*BENCHMARKS, REPORT])  # names line up with the longest
     for name, module_name in BENCHMARKS.items():
-        lines.append(f"  {name:<9} {_description(module_name)}")
-    lines.append(f"  {REPORT:<9} {_description('flashsac.bench.report')}")
+        lines.append(f"  {name:<{width}} {_description(module_name)}")
+    lines.append(f"  {REPORT:<{width}} {_description('flashsac.bench.report')}")
     lines += ["", "Each writes benchmarks/results/<benchmark>.json and .png (--out to change) and prints a summary."]
     return "\n".join(lines)
 

@@ -60,5 +60,6 @@ def test_missing_optional_package_is_one_line_with_the_pip_command(
     assert "pip install 'flashsac[bench]'" in err
     # The list still prints, marking that benchmark unavailable instead of failing.
     assert main(["bench", "--help"]) == 0
-    assert "fake     (unavailable: " in capsys.readouterr().out
+    width = max(len(name) for name in [*BENCHMARKS, "report"])
+    assert f"  {'fake':<{width}} (unavailable: " in capsys.readouterr().out
     sys.modules.pop("fake_bench_needing_sb3", None)
