@@ -1,16 +1,31 @@
-"""Process-level run state for exact resume: RNG states and the checkpoint files of a run directory."""
+"""Process-level run state: RNG states for exact resume, the checkpoint files of a run directory, and Ctrl-C."""
 
 from __future__ import annotations
 
+import os
 import random
 import re
+import shutil
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-__all__ = ["capture_rng", "checkpoint_path", "list_checkpoints", "prune_checkpoints", "restore_rng"]
+__all__ = [
+    "InterruptRequest",
+    "capture_rng",
+    "checkpoint_path",
+    "defer_sigint",
+    "list_checkpoints",
+    "prune_checkpoints",
+    "replace_with_copy",
+    "restore_rng",
+]
 
 _STEP_FILE = re.compile(r"^step_(\d+)\.pt$")
 
@@ -69,3 +84,44 @@ def prune_checkpoints(run_dir: Path, keep: int) -> None:
         # that names a missing snapshot.
         path.unlink(missing_ok=True)
         path.with_suffix(".buffer").unlink(missing_ok=True)
+
+
+def replace_with_copy(source: Path, target: Path) -> None:
+    """Make ``target`` a copy (a hard link where possible) of ``source``, atomically."""
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(source, tmp)
+    except OSError:
+        shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+@dataclass
+class InterruptRequest:
+    """Set by a deferred Ctrl-C; the training loop checkpoints and stops at its next iteration boundary."""
+
+    requested: bool = False
+
+
+def defer_sigint(request: InterruptRequest) -> Callable[[], None]:
+    """Defer Ctrl-C to the next iteration boundary, where the loop state is consistent for a checkpoint.
+
+    The first Ctrl-C sets ``request.requested``; a second one interrupts at once. Returns the function that
+    restores the previous handler (a no-op off the main thread, where handlers cannot be installed).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum: int, frame: object) -> None:
+        if request.requested:
+            raise KeyboardInterrupt
+        request.requested = True
+
+    signal.signal(signal.SIGINT, handler)
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, previous)
+
+    return restore

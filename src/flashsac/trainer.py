@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import shutil
-import signal
-import threading
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +32,15 @@ from flashsac.evaluation import EvalResult, evaluate
 from flashsac.logging import MetricAccumulator, ScalarLogger, TrainingProgress
 from flashsac.logging.rewind import rewind_scalar_files
 from flashsac.plots import plot_learning_curve
-from flashsac.run_state import capture_rng, checkpoint_path, prune_checkpoints, restore_rng
+from flashsac.run_state import (
+    InterruptRequest,
+    capture_rng,
+    checkpoint_path,
+    defer_sigint,
+    prune_checkpoints,
+    replace_with_copy,
+    restore_rng,
+)
 from flashsac.runtime.device import resolve_device
 from flashsac.runtime.finite_guard import FiniteGuard
 from flashsac.runtime.seeding import seed_everything
@@ -172,7 +175,7 @@ class Trainer:
         self.episode_length = torch.zeros(spec.num_envs, device=spec.device)
         self.episode_success = torch.zeros(spec.num_envs, dtype=torch.bool, device=spec.device)  # success so far
         self._resumed = resume_from is not None
-        self._interrupted = False
+        self._interrupt = InterruptRequest()
         self._run_start = time.perf_counter()
         if resume_from is not None:
             self._restore(resume_from)
@@ -202,7 +205,7 @@ class Trainer:
         progress = TrainingProgress(cfg.train.num_env_steps, f"{cfg.env.name}/{cfg.env.task}", cfg.logging.progress)
         start = self._run_start = time.perf_counter()
         rate_clock, rate_env_steps, rate_updates = start, self.env_steps, self.agent.update_steps
-        restore_sigint = _defer_sigint(self)
+        restore_sigint = defer_sigint(self._interrupt)
         try:
             if not self._resumed:
                 self._evaluate(logger, progress)
@@ -235,14 +238,14 @@ class Trainer:
                 if stop_after_env_steps is not None and self.env_steps >= stop_after_env_steps:
                     self.save()
                     return self.result
-                if self._interrupted:
+                if self._interrupt.requested:
                     raise KeyboardInterrupt
             if not self.result.eval_env_steps or self.result.eval_env_steps[-1] != self.env_steps:
                 self._evaluate(logger, progress)
             final = self.save()
-            _replace_with_copy(final, self.run_dir / "checkpoints" / "final.pt")
+            replace_with_copy(final, self.run_dir / "checkpoints" / "final.pt")
         except KeyboardInterrupt:
-            if self._interrupted:  # raised at an iteration boundary, where the loop state is consistent
+            if self._interrupt.requested:  # raised at an iteration boundary, where the loop state is consistent
                 self.save()
             raise
         finally:
@@ -480,36 +483,3 @@ class Trainer:
         self.env.close()
         if self.eval_env is not self.env:
             self.eval_env.close()
-
-
-def _replace_with_copy(source: Path, target: Path) -> None:
-    """Make ``target`` a copy (a hard link where possible) of ``source``, atomically."""
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(source, tmp)
-    except OSError:
-        shutil.copyfile(source, tmp)
-    os.replace(tmp, target)
-
-
-def _defer_sigint(trainer: Trainer) -> Callable[[], None]:
-    """Defer Ctrl-C to the next iteration boundary, where the loop state is consistent for a checkpoint.
-
-    A second Ctrl-C interrupts at once. Returns the function that restores the previous handler.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-    previous = signal.getsignal(signal.SIGINT)
-
-    def handler(signum: int, frame: object) -> None:
-        if trainer._interrupted:
-            raise KeyboardInterrupt
-        trainer._interrupted = True
-
-    signal.signal(signal.SIGINT, handler)
-
-    def restore() -> None:
-        signal.signal(signal.SIGINT, previous)
-
-    return restore

@@ -9,7 +9,6 @@ code never needs to know which one produced it.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -18,12 +17,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from flashsac.bench.train_runs import child_env
 from flashsac.checkpoint import load_checkpoint
 
 __all__ = ["FRAMEWORKS", "RunSpec", "execute", "schedule", "train_window_s", "with_rates"]
 
 FRAMEWORKS = ("flashsac", "sb3")
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 _LOG_TAIL_LINES = 5
 
 
@@ -56,11 +55,6 @@ def schedule(
     return runs
 
 
-def _child_env(threads: int) -> dict[str, str]:
-    """The parent's environment with every BLAS/OpenMP thread count pinned to ``threads``."""
-    return os.environ | {name: str(threads) for name in _THREAD_VARIABLES}
-
-
 def _children_cpu_s() -> float | None:
     """User + system CPU seconds of all finished child processes so far (``None`` where unsupported)."""
     try:
@@ -75,7 +69,7 @@ def _timed(command: list[str], log: Path, threads: int) -> tuple[int, float, flo
     """Run ``command`` with its output in ``log``; return its exit code, wall-clock and CPU seconds."""
     cpu_before, start = _children_cpu_s(), time.perf_counter()
     with log.open("w", encoding="utf-8") as handle:
-        code = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=_child_env(threads)).returncode
+        code = subprocess.run(command, stdout=handle, stderr=subprocess.STDOUT, env=child_env(threads)).returncode
     wall, cpu_after = time.perf_counter() - start, _children_cpu_s()
     return code, wall, None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TrainRun", "read_scalars", "run_train", "series"]
+__all__ = ["TrainRun", "child_env", "read_scalars", "run_train", "series"]
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 _GRACE_S = 120.0
@@ -36,6 +36,11 @@ class TrainRun:
     def scalars(self) -> list[dict[str, Any]]:
         """The run's ``scalars.jsonl`` records, in order."""
         return read_scalars(self.run_dir)
+
+
+def child_env(threads: int) -> dict[str, str]:
+    """The parent's environment with every BLAS/OpenMP thread count pinned to ``threads``."""
+    return dict(os.environ) | {name: str(threads) for name in _THREAD_VARIABLES}
 
 
 def read_scalars(run_dir: Path) -> list[dict[str, Any]]:
@@ -60,7 +65,7 @@ def run_train(overrides: list[str], run_dir: Path, threads: int, stop_after_s: f
         threads: torch and BLAS threads of the child (``num_threads`` and the OMP variables).
         stop_after_s: Wall-clock budget; ``None`` runs to ``train.num_env_steps``.
     """
-    env = dict(os.environ) | {name: str(threads) for name in _THREAD_VARIABLES}
+    env = child_env(threads)
     command = [
         sys.executable,
         "-m",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 
@@ -33,40 +34,28 @@ examples:
 """
 
 
-def _option(args: list[str], name: str) -> tuple[str | None, list[str]]:
-    """Pop ``name VALUE`` (or ``name=VALUE``) from ``args``."""
-    rest, value = [], None
-    i = 0
-    while i < len(args):
-        if args[i] == name:
-            if i + 1 >= len(args):
-                raise ConfigError(f"{name} needs a value.")
-            value, i = args[i + 1], i + 2
-            continue
-        if args[i].startswith(name + "="):
-            value = args[i].split("=", 1)[1]
-        else:
-            rest.append(args[i])
-        i += 1
-    return value, rest
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="flashsac doctor", add_help=False, exit_on_error=False)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=None)
+    return parser
 
 
 def run_doctor(args: list[str]) -> int:
     """Entry point of ``flashsac doctor``; returns the exit code (1 when an error-level finding was made)."""
-    steps_text, args = _option(args, "--steps")
-    out_text, overrides = _option(args, "--out")
-    steps = None
-    if steps_text is not None:
-        if not steps_text.isdigit() or int(steps_text) < 1:
-            raise ConfigError(f"--steps={steps_text!r} must be a positive integer (vector steps per action source).")
-        steps = int(steps_text)
+    try:
+        options, overrides = _parser().parse_known_args(args)
+    except argparse.ArgumentError as err:
+        raise ConfigError(f"flashsac doctor: {err} (--steps takes a positive integer, --out a folder).") from err
+    if options.steps is not None and options.steps < 1:
+        raise ConfigError(f"--steps={options.steps} must be a positive integer (vector steps per action source).")
     cfg = prepare(overrides)
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = Path(out_text) if out_text else Path("doctor") / f"{cfg.env.name}-{cfg.env.task}-{stamp}"
+    out = options.out or Path("doctor") / f"{cfg.env.name}-{cfg.env.task}-{stamp}"
     out.mkdir(parents=True, exist_ok=True)
     from flashsac.cli.doctor_report import print_report  # imported late: rich
     from flashsac.doctor import diagnose  # imported late: torch, the agent and the simulator
 
-    report = diagnose(cfg, out, steps)
+    report = diagnose(cfg, out, options.steps)
     print_report(report, out)
     return 1 if report.errors else 0

@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+BOUNDS_MODES = ("env", "joint_limits", "symmetric", "scalar")
+"""Valid ``env.action_bounds`` values (see :func:`flashsac.envs.action_bounds.select_bounds`)."""
+FINAL_OBS_MODES = ("exact", "post_reset")
+"""Valid ``env.final_obs`` values (``post_reset`` is an ablation, see :mod:`flashsac.envs.bounded`)."""
+
 
 @dataclass
 class EnvConfig:

@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from flashsac.config.schema import RunConfig
+from flashsac.config.schema import BOUNDS_MODES, FINAL_OBS_MODES, RunConfig
 
 __all__ = ["ConfigError", "validate"]
 
@@ -39,14 +39,10 @@ _RULES: list[tuple[str, Callable[[Any], bool], str]] = [
     ("env.num_eval_envs", lambda v: v >= 1, "an integer >= 1"),
     ("env.max_episode_steps", lambda v: v is None or v >= 1, "null or an integer >= 1"),
     ("env.device", _device_ok, "auto, cpu, cuda or cuda:N"),
-    (
-        "env.action_bounds",
-        lambda v: v in ("env", "joint_limits", "symmetric", "scalar"),
-        "one of env, joint_limits, symmetric, scalar",
-    ),
+    ("env.action_bounds", lambda v: v in BOUNDS_MODES, f"one of {', '.join(BOUNDS_MODES)}"),
     ("env.action_bound", lambda v: _finite(v) and v > 0, "a finite number > 0"),
     ("env.joint_limit_fraction", lambda v: _finite(v) and 0 < v <= 1, "a number in (0, 1]"),
-    ("env.final_obs", lambda v: v in ("exact", "post_reset"), "exact or post_reset"),
+    ("env.final_obs", lambda v: v in FINAL_OBS_MODES, f"one of {', '.join(FINAL_OBS_MODES)}"),
     ("agent.actor_hidden_dim", lambda v: v >= 1, "an integer >= 1"),
     ("agent.actor_num_blocks", lambda v: v >= 0, "an integer >= 0"),
     ("agent.critic_hidden_dim", lambda v: v >= 1, "an integer >= 1"),

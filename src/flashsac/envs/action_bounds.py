@@ -18,9 +18,9 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["BOUNDS_MODES", "JointLimits", "joint_limit_bounds", "select_bounds"]
+from flashsac.config.schema import BOUNDS_MODES
 
-BOUNDS_MODES = ("env", "joint_limits", "symmetric", "scalar")
+__all__ = ["BOUNDS_MODES", "JointLimits", "joint_limit_bounds", "select_bounds"]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from typing import Any
 
 import torch
 
-from flashsac.envs.action_bounds import BOUNDS_MODES, JointLimits, select_bounds
+from flashsac.config.schema import BOUNDS_MODES, FINAL_OBS_MODES
+from flashsac.envs.action_bounds import JointLimits, select_bounds
 from flashsac.envs.protocol import EnvSpec, Step, VecEnv
 
 __all__ = [
@@ -33,7 +34,6 @@ __all__ = [
     "env_joint_limits",
 ]
 
-FINAL_OBS_MODES = ("exact", "post_reset")
 HUGE_BOUND = 10.0
 """A declared bound beyond this magnitude is suspicious: joint-position actions are offsets scaled by ~0.25-0.5,
 so +-10 already means several radians past any joint's range, and tanh maps almost every action onto the stops."""

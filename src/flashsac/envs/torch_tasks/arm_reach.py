@@ -29,10 +29,9 @@ _TRACKING_GAIN = 0.4
 _SUCCESS_RADIUS = 0.05
 
 
-def _forward_kinematics(q: torch.Tensor) -> torch.Tensor:
-    """``(n, 2)`` end-effector positions of ``(n, 3)`` joint angles (planar chain, base at the origin)."""
+def _forward_kinematics(q: torch.Tensor, links: torch.Tensor) -> torch.Tensor:
+    """``(n, 2)`` end-effector positions of ``(n, 3)`` joint angles and ``(3,)`` link lengths (base at the origin)."""
     angles = torch.cumsum(q, dim=1)
-    links = torch.tensor(_LINKS, dtype=q.dtype, device=q.device)
     return torch.stack(((links * torch.cos(angles)).sum(1), (links * torch.sin(angles)).sum(1)), dim=1)
 
 
@@ -55,6 +54,7 @@ class ArmReach(BatchedTorchTask):
         self._hard_min = torch.tensor(_HARD_MIN, device=device)
         self._hard_max = torch.tensor(_HARD_MAX, device=device)
         self._q0 = torch.tensor(_DEFAULT_POSE, device=device)
+        self._links = torch.tensor(_LINKS, device=device)  # built once: no host-to-device copy per step
         centre, half = (self._hard_max + self._hard_min) / 2, (self._hard_max - self._hard_min) / 2
         self._soft_min, self._soft_max = centre - _SOFT_FACTOR * half, centre + _SOFT_FACTOR * half
 
@@ -71,22 +71,22 @@ class ArmReach(BatchedTorchTask):
         u = torch.rand(n, 3, generator=self._generator, device=self.spec.device)
         goal_q = self._soft_min + u * (self._soft_max - self._soft_min)
         q = self._q0.expand(n, -1)
-        return torch.cat((q, _forward_kinematics(goal_q)), dim=1)
+        return torch.cat((q, _forward_kinematics(goal_q, self._links)), dim=1)
 
     def _dynamics(self, state: torch.Tensor, action: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         q, goal = state[:, :3], state[:, 3:]
         target = torch.maximum(torch.minimum(self._q0 + _ACTION_SCALE * action, self._hard_max), self._hard_min)
         q = q + _TRACKING_GAIN * (target - q)
-        distance = (_forward_kinematics(q) - goal).norm(dim=1)
+        distance = (_forward_kinematics(q, self._links) - goal).norm(dim=1)
         return torch.cat((q, goal), dim=1), -distance
 
     def _observe(self, state: torch.Tensor) -> torch.Tensor:
         q, goal = state[:, :3], state[:, 3:]
-        tip = _forward_kinematics(q)
+        tip = _forward_kinematics(q, self._links)
         return torch.cat((q - self._q0, tip, goal - tip), dim=1)
 
     def _info(self, state: torch.Tensor) -> dict[str, torch.Tensor]:
-        tip = _forward_kinematics(state[:, :3])
+        tip = _forward_kinematics(state[:, :3], self._links)
         return {"success": (tip - state[:, 3:]).norm(dim=1) < _SUCCESS_RADIUS}
 
     def _draw(self, state: np.ndarray) -> np.ndarray:
