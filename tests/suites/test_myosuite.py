@@ -86,14 +86,6 @@ def test_missing_or_incompatible_versions_name_the_fix(
     assert says in message and message.endswith(f"fix: {FIX}") and "\n" not in message
 
 
-def test_version_parsing_reads_the_release_numbers() -> None:
-    parse = family("myosuite")._version
-    assert parse("3.17.0") == (3, 17, 0)
-    assert parse("4.0.0rc1") == (4, 0, 0)
-    assert parse("3.0.0.dev2+g1234") == (3, 0, 0)
-    assert parse("none") == ()
-
-
 def test_tasks_are_the_papers_ten_names() -> None:
     module = family("myosuite")
     assert module.list_tasks() == list(PAPER_TASKS)

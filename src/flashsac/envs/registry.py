@@ -72,9 +72,15 @@ FAMILIES: dict[str, _Family] = {
         "flashsac.envs.adapters.isaaclab", "IsaacLab tasks, Isaac Sim + CUDA GPU needed (install: see README IsaacLab)"
     ),
     "mjlab": _Family("flashsac.envs.adapters.mjlab", "mjlab (MuJoCo-Warp) tasks (pip install 'flashsac[mjlab]')"),
+    "playground": _Family(
+        "flashsac.envs.adapters.playground", "MuJoCo Playground MJX tasks on JAX (pip install 'flashsac[playground]')"
+    ),
     "maniskill": _Family(
         "flashsac.envs.adapters.maniskill",
         "ManiSkill3 GPU tasks, Vulkan GPU needed (pip install 'flashsac[maniskill]')",
+    ),
+    "genesis": _Family(
+        "flashsac.envs.adapters.genesis", "Genesis Go2 and Panda tasks, CPU or CUDA (pip install 'flashsac[genesis]')"
     ),
 }
 

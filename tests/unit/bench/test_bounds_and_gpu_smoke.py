@@ -59,13 +59,15 @@ def test_tiny_bounds_ablation_on_the_builtin_arm(tmp_path) -> None:
     code = bounds_ablation.main(
         [
             "--env", "torch", "--task", "arm-reach", "--seeds", "0", "--budget", "400", "--num-envs", "4",
-            "--threads", "1", "--conditions", "joint_limits", "post_reset_final_obs",
+            "--threads", "1", "--jobs", "2", "--conditions", "joint_limits", "post_reset_final_obs",
             "--runs-dir", str(tmp_path / "runs"), "--out", str(out), *overrides,
         ]
     )  # fmt: skip
     assert code == 0
     payload = json.loads(out.read_text())
     assert set(payload["summary"]) == {"joint_limits", "post_reset_final_obs"}
+    # Two runs at once, reported in the planned order (seed 0: the conditions as given).
+    assert [run["condition"] for run in payload["runs"]] == ["joint_limits", "post_reset_final_obs"]
     for run in payload["runs"]:
         assert run["returncode"] == 0 and run["curve"], run
         config = (tmp_path / "runs").rglob("config.yaml")

@@ -38,7 +38,7 @@ import torch
 
 from flashsac.config.validate import ConfigError
 from flashsac.envs.adapters.mujoco import RENDER_SIZE, select_gl_backend
-from flashsac.envs.adapters.package_info import installed_version
+from flashsac.envs.adapters.package_info import import_simulator, installed_version
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
@@ -109,13 +109,7 @@ def require() -> None:
             f"env=metaworld: metaworld {version} needs mujoco=={pin}, found mujoco {mujoco_version or '(none)'}; "
             f"fix: {_FIX_VENV}"
         )
-    try:
-        importlib.import_module("metaworld")
-    except Exception as exc:  # any import failure makes the suite unusable; the fix is the same
-        reason = " ".join(str(exc).split())
-        raise MissingSimulatorError(
-            f"env=metaworld: metaworld {version} fails to import ({type(exc).__name__}: {reason}); fix: {_FIX}"
-        ) from exc
+    import_simulator("metaworld", "metaworld", _FIX, version)
 
 
 def _metaworld_tasks() -> list[str]:

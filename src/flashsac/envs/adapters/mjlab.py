@@ -23,7 +23,6 @@ which ``scene.num_envs``, ``seed`` and (for a time-limit override) ``episode_len
 from __future__ import annotations
 
 import importlib
-import re
 from typing import Any
 
 import torch
@@ -35,7 +34,7 @@ from flashsac.envs.adapters.manager_based import (
     episode_length_s,
     per_joint,
 )
-from flashsac.envs.adapters.package_info import installed_version
+from flashsac.envs.adapters.package_info import installed_version, release_parts
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
 __all__ = ["TASKS", "TASKS_HINT", "list_tasks", "make", "require"]
@@ -57,11 +56,6 @@ _FIX = "pip install 'flashsac[mjlab]' (mjlab pins mujoco 3.11: use a venv of its
 _MIN_VERSION = (1, 6)
 
 
-def _version(text: str) -> tuple[int, ...]:
-    """Leading numeric release parts: ``"1.6.0"`` -> ``(1, 6, 0)``."""
-    return tuple(int(m) for m in re.findall(r"\d+", text.split("+")[0])[:3])
-
-
 def require() -> None:
     """Check that mjlab >= 1.6 is installed (nothing is imported).
 
@@ -71,7 +65,7 @@ def require() -> None:
     version = installed_version("mjlab")
     if version is None:
         raise MissingSimulatorError(f"env=mjlab needs the mjlab package, which is not installed; fix: {_FIX}")
-    if _version(version)[:2] < _MIN_VERSION:
+    if release_parts(version)[:2] < _MIN_VERSION:
         raise MissingSimulatorError(
             f"env=mjlab needs mjlab >= 1.6 (cfg.auto_reset), found mjlab {version}; fix: {_FIX}"
         )

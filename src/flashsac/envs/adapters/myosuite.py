@@ -21,9 +21,6 @@ the extra pins mujoco 3.17.0 so that it shares a venv with the ``mujoco`` and ``
 
 from __future__ import annotations
 
-import importlib
-import importlib.metadata
-import re
 import warnings
 from collections.abc import Callable
 from types import ModuleType
@@ -34,7 +31,7 @@ import numpy as np
 import torch
 
 from flashsac.envs.adapters.mujoco import RENDER_SIZE, gym_joint_names, select_gl_backend
-from flashsac.envs.adapters.package_info import installed_version
+from flashsac.envs.adapters.package_info import import_simulator, installed_version, release_parts
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
@@ -64,17 +61,6 @@ _MUJOCO_BELOW = (5, 0)
 _CAMERA = "hand_side_inter"
 
 
-def _version(text: str) -> tuple[int, ...]:
-    """Leading numeric release parts of a version string: ``"3.17.0"`` -> ``(3, 17, 0)``."""
-    parts: list[int] = []
-    for piece in text.split("."):
-        digits = re.match(r"\d+", piece)
-        if digits is None:
-            break
-        parts.append(int(digits.group()))
-    return tuple(parts)
-
-
 def _myosuite() -> ModuleType:
     """Check versions, then import ``myosuite`` (which registers its envs); any failure names the fix.
 
@@ -84,25 +70,19 @@ def _myosuite() -> ModuleType:
     myosuite_version = installed_version("myosuite")
     if myosuite_version is None:
         raise MissingSimulatorError(f"env=myosuite needs the myosuite package, which is not installed; fix: {_FIX}")
-    if _version(myosuite_version)[:1] != (_MYOSUITE_MAJOR,):
+    if release_parts(myosuite_version)[:1] != (_MYOSUITE_MAJOR,):
         raise MissingSimulatorError(
             f"env=myosuite needs myosuite {_MYOSUITE_MAJOR}.x, found myosuite {myosuite_version}; fix: {_FIX}"
         )
     mujoco_version = installed_version("mujoco") or "none"
-    if not _MUJOCO_MIN <= _version(mujoco_version)[:2] < _MUJOCO_BELOW:
+    if not _MUJOCO_MIN <= release_parts(mujoco_version)[:2] < _MUJOCO_BELOW:
         raise MissingSimulatorError(
             f"env=myosuite needs mujoco >= {'.'.join(map(str, _MUJOCO_MIN))} and < "
             f"{'.'.join(map(str, _MUJOCO_BELOW))}, found mujoco {mujoco_version}; fix: {_FIX}"
         )
     # mujoco picks its OpenGL backend when first imported, and myosuite imports it.
     select_gl_backend()
-    try:
-        return importlib.import_module("myosuite")
-    except Exception as exc:  # ImportError, or e.g. AttributeError from a mismatched dependency
-        reason = " ".join(str(exc).split())
-        raise MissingSimulatorError(
-            f"env=myosuite: myosuite {myosuite_version} fails to import ({type(exc).__name__}: {reason}); fix: {_FIX}"
-        ) from exc
+    return import_simulator("myosuite", "myosuite", _FIX, myosuite_version)
 
 
 def require() -> None:
