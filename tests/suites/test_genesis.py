@@ -9,6 +9,7 @@ here independently of Genesis.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -472,3 +473,14 @@ def test_train_through_the_cli(genesis_envs: Any, tmp_path: Path) -> None:
         rows = list(csv.DictReader(handle))
     lengths = [float(r["value"]) for r in rows if r["key"] == "eval/avg_length"]
     assert len(lengths) == 2 and all(1 <= v <= 20 for v in lengths)
+    # The gait script on that checkpoint: one 20-step episode per env, read from the pre-reset diagnostics.
+    spec = importlib.util.spec_from_file_location("go2_gait", Path(__file__).parents[2] / "benchmarks" / "go2_gait.py")
+    assert spec is not None and spec.loader is not None
+    gait = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gait)
+    result = gait.measure(run_dir / "checkpoints" / "final.pt", num_envs=2, seed=0)
+    per_env = result["per_env"]
+    assert result["task"] == "go2-walk_easy" and result["trained_env_steps"] >= 160
+    for survived, length in zip(per_env["survived"], per_env["length"], strict=True):
+        assert 1 <= length <= 20 and survived == (length == 20)
+    assert all(abs(v) < 2.0 for v in per_env["forward_speed"]) and all(abs(d) < 2.0 for d in per_env["distance"])

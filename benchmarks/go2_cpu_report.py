@@ -1,0 +1,91 @@
+"""Collect Go2 CPU training runs into one result: evaluation curves, settings and measured gaits.
+
+Each run directory is a ``flashsac train env=genesis ...`` run whose final checkpoint was measured with
+``benchmarks/go2_gait.py`` (``checkpoints/gait_final.json``). Writes ``benchmarks/results/go2_cpu_walk.json``
+and a PNG of the curves, with the 11.4 return a perfectly still robot can earn marked::
+
+    python benchmarks/go2_cpu_report.py LABEL=RUN_DIR [LABEL=RUN_DIR ...]
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+_RESULTS = Path(__file__).resolve().parent / "results"
+OUT = _RESULTS / "go2_cpu_walk.json"
+# Standing still under the 0.5 m/s command: velocity tracking exp(-0.5^2 / 0.25) plus yaw tracking 0.2 * exp(0),
+# times the 0.02 s control period, over 1000 steps, with every penalty at zero.
+STANDING_STILL_MAX = 1000 * 0.02 * (math.exp(-1.0) + 0.2)
+
+
+def _curve(run_dir: Path, key: str) -> list[tuple[int, float]]:
+    with (run_dir / "scalars.csv").open() as handle:
+        return [(int(r["env_steps"]), float(r["value"])) for r in csv.DictReader(handle) if r["key"] == key]
+
+
+def _settings(run_dir: Path) -> dict[str, Any]:
+    text = (run_dir / "config.yaml").read_text()
+    keys = ("num_envs", "action_bounds", "action_bound", "joint_limit_fraction", "gamma", "n_step", "batch_size")
+    found: dict[str, Any] = {}
+    for line in text.splitlines():
+        name, _, value = line.strip().partition(":")
+        if name in keys and name not in found:
+            found[name] = value.strip()
+    return found
+
+
+def main(argv: list[str]) -> int:
+    """Write the JSON and PNG for the runs given as ``LABEL=RUN_DIR``."""
+    runs = []
+    for item in argv:
+        label, _, path = item.partition("=")
+        run_dir = Path(path)
+        gait_file = run_dir / "checkpoints" / "gait_final.json"
+        gait = json.loads(gait_file.read_text()) if gait_file.exists() else None
+        summary = json.loads((run_dir / "summary.json").read_text())
+        runs.append(
+            {
+                "label": label,
+                "run_dir": str(run_dir),
+                "settings": _settings(run_dir),
+                "wall_s": summary.get("wall_time_s", summary.get("wall_time")),
+                "eval_return": _curve(run_dir, "eval/avg_return"),
+                "eval_length": _curve(run_dir, "eval/avg_length"),
+                "gait_final": None if gait is None else gait["mean"],
+            }
+        )
+    payload = {"benchmark": "go2_cpu_walk", "standing_still_max_return": STANDING_STILL_MAX, "runs": runs}
+    OUT.write_text(json.dumps(payload, indent=1) + "\n")
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for run in runs:
+        steps, values = zip(*run["eval_return"], strict=True)
+        ax.plot(steps, values, label=run["label"])
+    ax.axhline(
+        STANDING_STILL_MAX, color="grey", linestyle="--", label=f"standing still, best case ({STANDING_STILL_MAX:.1f})"
+    )
+    ax.set_xlabel("env steps")
+    ax.set_ylabel("evaluation return (16 episodes)")
+    ax.set_title("genesis/go2-walk_easy on 2 CPU cores, preset genesis_cpu")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(OUT.with_suffix(".png"), dpi=100)
+    for run in runs:
+        gait = run["gait_final"] or {}
+        print(
+            f"{run['label']}: final return {run['eval_return'][-1][1]:.2f}, forward speed {gait.get('forward_speed')}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
