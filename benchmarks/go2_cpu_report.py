@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import yaml
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
@@ -34,14 +35,16 @@ def _curve(run_dir: Path, key: str) -> list[tuple[int, float]]:
 
 
 def _settings(run_dir: Path) -> dict[str, Any]:
-    text = (run_dir / "config.yaml").read_text()
-    keys = ("num_envs", "action_bounds", "action_bound", "joint_limit_fraction", "gamma", "n_step", "batch_size")
-    found: dict[str, Any] = {}
-    for line in text.splitlines():
-        name, _, value = line.strip().partition(":")
-        if name in keys and name not in found:
-            found[name] = value.strip()
-    return found
+    """The settings that tell the runs apart, from the run's resolved ``config.yaml``."""
+    cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
+    env, agent, train = cfg["env"], cfg["agent"], cfg["train"]
+    return {
+        **{key: env[key] for key in ("num_envs", "action_bounds", "action_bound", "joint_limit_fraction", "final_obs")},
+        "gamma": agent["gamma"],
+        "n_step": agent["n_step"],
+        "batch_size": train["batch_size"],
+        "updates_per_vector_step": train["updates_per_vector_step"],
+    }
 
 
 def main(argv: list[str]) -> int:
