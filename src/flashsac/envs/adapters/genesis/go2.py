@@ -129,8 +129,11 @@ class Go2Env(GenesisVecEnv):
     def _init_buffers(self) -> None:
         n, dev = self.num_envs, self.device
         links = [link.name for link in self.robot.links]
-        self.feet_links = [i for i, name in enumerate(links) if "foot" in name]
-        self.penalized_links = [i for i, name in enumerate(links) if any(k in name for k in ("base", "thigh", "calf"))]
+        # Index tensors on the device, as for the dofs: a Python list index is copied to the device at every step.
+        feet = [i for i, name in enumerate(links) if "foot" in name]
+        penalized = [i for i, name in enumerate(links) if any(k in name for k in ("base", "thigh", "calf"))]
+        self.feet_links = torch.tensor(feet, dtype=torch.int64, device=dev)
+        self.penalized_links = torch.tensor(penalized, dtype=torch.int64, device=dev)
         self.base_link = links.index("base")
         self.default_dof_pos = torch.tensor([C.default_angle(j) for j in C.JOINT_NAMES], device=dev)
         self.init_quat = torch.tensor(C.BASE_INIT_QUAT, device=dev)
