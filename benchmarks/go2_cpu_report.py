@@ -1,7 +1,8 @@
 """Collect Go2 CPU training runs into one result: evaluation curves, settings and measured gaits.
 
-Each run directory is a ``flashsac train env=genesis ...`` run whose final checkpoint was measured with
-``benchmarks/go2_gait.py`` (``checkpoints/gait_final.json``). Writes ``benchmarks/results/go2_cpu_walk.json``
+Each run directory is a ``flashsac train env=genesis ...`` run; where its last checkpoint was measured with
+``benchmarks/go2_gait.py`` (``checkpoints/gait_final.json``, or ``gait_step_N.json`` of a stopped run) the gait
+is included. Writes ``benchmarks/results/go2_cpu_walk.json``
 and a PNG of the curves, with the 11.4 return a perfectly still robot can earn marked::
 
     python benchmarks/go2_cpu_report.py LABEL=RUN_DIR [LABEL=RUN_DIR ...]
@@ -34,14 +35,25 @@ def _curve(run_dir: Path, key: str) -> list[tuple[int, float]]:
         return [(int(r["env_steps"]), float(r["value"])) for r in csv.DictReader(handle) if r["key"] == key]
 
 
+def _last_gait(run_dir: Path) -> Path | None:
+    """The gait measured on the run's final checkpoint, else on its newest periodic one, else ``None``."""
+    final = run_dir / "checkpoints" / "gait_final.json"
+    if final.exists():
+        return final
+    steps = sorted(run_dir.glob("checkpoints/gait_step_*.json"), key=lambda p: int(p.stem.rsplit("_", 1)[1]))
+    return steps[-1] if steps else None
+
+
 def _settings(run_dir: Path) -> dict[str, Any]:
     """The settings that tell the runs apart, from the run's resolved ``config.yaml``."""
     cfg = yaml.safe_load((run_dir / "config.yaml").read_text())
     env, agent, train = cfg["env"], cfg["agent"], cfg["train"]
     return {
         **{key: env[key] for key in ("num_envs", "action_bounds", "action_bound", "joint_limit_fraction", "final_obs")},
+        "privileged_critic": (env.get("options") or {}).get("privileged_critic"),
         "gamma": agent["gamma"],
         "n_step": agent["n_step"],
+        "temp_target_sigma": agent["temp_target_sigma"],
         "batch_size": train["batch_size"],
         "updates_per_vector_step": train["updates_per_vector_step"],
     }
@@ -53,17 +65,26 @@ def main(argv: list[str]) -> int:
     for item in argv:
         label, _, path = item.partition("=")
         run_dir = Path(path)
-        gait_file = run_dir / "checkpoints" / "gait_final.json"
-        gait = json.loads(gait_file.read_text()) if gait_file.exists() else None
-        summary = json.loads((run_dir / "summary.json").read_text())
+        gait_file = _last_gait(run_dir)
+        gait = None if gait_file is None else json.loads(gait_file.read_text())
+        # A run stopped before its budget (a dead end of the ablation) has no summary: its wall time is that of
+        # its last logged scalar.
+        summary_file = run_dir / "summary.json"
+        summary = json.loads(summary_file.read_text()) if summary_file.exists() else {}
+        wall = summary.get("wall_time_s", summary.get("wall_time"))
+        if wall is None:
+            with (run_dir / "scalars.csv").open() as handle:
+                wall = max(float(r["wall_time"]) for r in csv.DictReader(handle))
         runs.append(
             {
                 "label": label,
                 "run_dir": str(run_dir),
                 "settings": _settings(run_dir),
-                "wall_s": summary.get("wall_time_s", summary.get("wall_time")),
+                "wall_s": wall,
+                "completed": summary_file.exists(),
                 "eval_return": _curve(run_dir, "eval/avg_return"),
                 "eval_length": _curve(run_dir, "eval/avg_length"),
+                "gait_checkpoint": None if gait_file is None else gait_file.name,
                 "gait_final": None if gait is None else gait["mean"],
             }
         )

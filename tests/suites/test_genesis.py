@@ -95,13 +95,16 @@ def test_preset_is_the_papers_gpu_regime_with_gamma_095_and_the_go2_box() -> Non
     assert (small.agent.gamma, small.env.num_envs, small.env.action_bound) == (0.95, 256, 1.0)
 
 
-def test_cpu_preset_is_small_with_a_one_unit_box_and_a_longer_discount() -> None:
+def test_cpu_preset_is_small_with_the_papers_box_a_privileged_critic_and_a_longer_discount() -> None:
     cfg = compose_config(["env=genesis", "preset=genesis_cpu"])
     e, a, t, b = cfg.env, cfg.agent, cfg.train, cfg.buffer
-    assert (e.num_envs, e.action_bounds, e.action_bound, a.actor_hidden_dim) == (128, "scalar", 1.0, 64)
+    assert (e.num_envs, e.action_bounds, e.action_bound, a.actor_hidden_dim) == (512, "scalar", 3.0, 64)
+    assert e.options == {"privileged_critic": True}
     assert (a.gamma, a.n_step) == (0.99, 3)
-    assert (t.batch_size, t.updates_per_vector_step, b.capacity, b.min_size) == (1024, 2.0, 10**6, 10240)
-    assert b.device == "cpu"
+    assert (t.batch_size, t.updates_per_vector_step, b.capacity, b.min_size) == (1024, 2.0, 2 * 10**6, 10240)
+    assert (b.device, t.num_env_steps, t.checkpoint_every_env_steps) == ("cpu", 5 * 10**6, 500000)
+    # Without the preset the task's own choice stands (null: go2-walk_easy has no privileged critic in the paper).
+    assert compose_config(["env=genesis"]).env.options == {"privileged_critic": None}
 
 
 # --- task maths, hand-computed ----------------------------------------------------------------------------------
@@ -337,6 +340,39 @@ def test_go2_walk_critic_obs_is_the_actor_obs_then_lin_vel_and_previous_action(g
     # Commands: uniform in [-1, 1] with the reference's dead band (planar below 0.2 m/s and yaw below 0.2 -> 0).
     commands = step.obs[:, 6:9] / torch.tensor([2.0, 2.0, 0.25])
     assert (commands.abs() <= 1.0 + 1e-6).all()
+
+
+@pytest.mark.sim
+def test_go2_easy_privileged_critic_option_adds_the_base_velocity_for_the_critic_only(genesis_envs: Any) -> None:
+    # env.options.privileged_critic=true (preset genesis_cpu): the critic sees the base velocity the reward tracks;
+    # the actor's 45-d observation is the task's own, so the same policy deploys.
+    plain = genesis_envs("go2-walk_easy")
+    env = make_env(
+        "genesis",
+        "go2-walk_easy",
+        NUM_ENVS,
+        seed=0,
+        device=CPU,
+        bounds=BOUNDS["go2-walk_easy"],
+        options={"privileged_critic": True},
+    )
+    try:
+        assert (env.spec.obs_dim, env.spec.critic_obs_dim) == (45, 60)
+        obs, critic = env.reset(seed=0)
+        assert critic is not None and torch.equal(critic[:, :45], obs)
+        assert torch.equal(obs, plain.reset(seed=0)[0])
+        first, second = _actions(env, 2)
+        env.step(first)
+        plain.step(first)
+        step, plain_step = env.step(second), plain.step(second)
+        assert torch.equal(step.obs, plain_step.obs)
+        assert step.critic_obs is not None and torch.equal(step.critic_obs[:, :45], step.obs)
+        lin_vel = env.base_lin_vel  # type: ignore[attr-defined]
+        assert torch.equal(step.critic_obs[:, 45:48], lin_vel * 2.0) and torch.equal(step.critic_obs[:, 48:], first)
+    finally:
+        env.close()
+    with pytest.raises(ValueError, match="privileged_critic applies to the Go2 tasks only"):
+        make_env("genesis", "panda-grasp", 1, seed=0, device=CPU, options={"privileged_critic": True})
 
 
 @pytest.mark.sim

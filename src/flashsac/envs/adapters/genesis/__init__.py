@@ -19,6 +19,8 @@ infinite box for Panda (the example clips nothing). The paper trains in ``[-1, 1
 
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 
 from flashsac.envs.adapters.genesis.runtime import init_genesis, require
@@ -45,6 +47,7 @@ def make(
     device: torch.device,
     max_episode_steps: int | None = None,
     render: bool = False,
+    privileged_critic: bool | None = None,
 ) -> VecEnv:
     """Build ``num_envs`` envs of ``task`` as one Genesis scene, reset with ``seed``.
 
@@ -55,6 +58,10 @@ def make(
         device: ``cpu`` or ``cuda``; Genesis is initialised for it on first use (once per process).
         max_episode_steps: Time limit replacing the task's own (1000 for Go2, 300 for Panda).
         render: Add a camera on env 0 so that ``render(0)`` returns frames.
+        privileged_critic: Go2 only (``env.options.privileged_critic``): give the critic the 60-d privileged
+            observation (the actor's 45-d one, the base linear velocity * 2 and the previous action), or not;
+            ``None`` keeps the task's own choice (``go2-walk`` yes, ``go2-walk_easy`` no, as in the paper). The
+            actor's observation is unchanged, so a policy trained either way deploys the same.
 
     Raises:
         UnknownTaskError: if ``task`` is not one of :data:`TASKS`.
@@ -65,6 +72,11 @@ def make(
         raise UnknownTaskError(f"env.task={task!r} is not a task of env=genesis. Valid choices: {', '.join(TASKS)}.")
     if num_envs < 1:
         raise ValueError(f"env.num_envs={num_envs} must be >= 1 for env=genesis.")
+    if privileged_critic is not None and task == "panda-grasp":
+        raise ValueError(
+            "env.options.privileged_critic applies to the Go2 tasks only; panda-grasp has no privileged "
+            "observation. Remove the option for env.task=panda-grasp."
+        )
     genesis_device = init_genesis(torch.device(device))
     if task == "panda-grasp":
         from flashsac.envs.adapters.genesis.panda import PandaGraspEnv
@@ -73,4 +85,7 @@ def make(
     from flashsac.envs.adapters.genesis.go2 import Go2Env
     from flashsac.envs.adapters.genesis.go2_config import GO2_TASKS
 
-    return Go2Env(task, GO2_TASKS[task], num_envs, seed, genesis_device, max_episode_steps, render)
+    cfg = GO2_TASKS[task]
+    if privileged_critic is not None:
+        cfg = dataclasses.replace(cfg, privileged=bool(privileged_critic))
+    return Go2Env(task, cfg, num_envs, seed, genesis_device, max_episode_steps, render)
