@@ -2,8 +2,8 @@
 
 Each run directory is a ``flashsac train env=genesis ...`` run; where its last checkpoint was measured with
 ``benchmarks/go2_gait.py`` (``checkpoints/gait_final.json``, or ``gait_step_N.json`` of a stopped run) the gait
-is included. Writes ``benchmarks/results/go2_cpu_walk.json``
-and a PNG of the curves, with the 11.4 return a perfectly still robot can earn marked::
+is included. Writes ``benchmarks/results/go2_cpu_walk.json`` and a PNG of the curves, with the 11.4 return a
+perfectly still robot can earn marked::
 
     python benchmarks/go2_cpu_report.py LABEL=RUN_DIR [LABEL=RUN_DIR ...]
 """

@@ -373,6 +373,8 @@ def test_go2_easy_privileged_critic_option_adds_the_base_velocity_for_the_critic
         env.close()
     with pytest.raises(ValueError, match="privileged_critic applies to the Go2 tasks only"):
         make_env("genesis", "panda-grasp", 1, seed=0, device=CPU, options={"privileged_critic": True})
+    with pytest.raises(ValueError, match=r"privileged_critic='false' must be true, false or null"):
+        make_env("genesis", "go2-walk_easy", 1, seed=0, device=CPU, options={"privileged_critic": "false"})
 
 
 @pytest.mark.sim

@@ -72,6 +72,11 @@ def make(
         raise UnknownTaskError(f"env.task={task!r} is not a task of env=genesis. Valid choices: {', '.join(TASKS)}.")
     if num_envs < 1:
         raise ValueError(f"env.num_envs={num_envs} must be >= 1 for env=genesis.")
+    if privileged_critic is not None and not isinstance(privileged_critic, bool):
+        # bool("false") is True: a string from a YAML file or a script must not silently turn the critic on.
+        raise ValueError(
+            f"env.options.privileged_critic={privileged_critic!r} must be true, false or null (the task's own)."
+        )
     if privileged_critic is not None and task == "panda-grasp":
         raise ValueError(
             "env.options.privileged_critic applies to the Go2 tasks only; panda-grasp has no privileged "
@@ -87,5 +92,5 @@ def make(
 
     cfg = GO2_TASKS[task]
     if privileged_critic is not None:
-        cfg = dataclasses.replace(cfg, privileged=bool(privileged_critic))
+        cfg = dataclasses.replace(cfg, privileged=privileged_critic)
     return Go2Env(task, cfg, num_envs, seed, genesis_device, max_episode_steps, render)

@@ -4,7 +4,8 @@ Observations (both tasks), 45-d, in the Genesis example's order and scales:
 ``[ang_vel * 0.25 (3), projected_gravity (3), commands * (2, 2, 0.25) (3), (q - q0) * 1 (12), dq * 0.05 (12),
 action (12)]``. ``go2-walk`` adds uniform noise to the first, second, fourth and fifth blocks and clips at +-100;
 its privileged critic observation (60-d) is that noisy actor observation followed by the clean base linear
-velocity * 2 (3) and the previous action (12), as in the reference.
+velocity * 2 (3) and the previous action (12), as in the reference; ``go2-walk_easy`` offers the same
+(noise-free) one with ``privileged_critic=True`` (:func:`flashsac.envs.adapters.genesis.make`).
 
 Actions are joint-position offsets, ``q_target = q0 + 0.25 * a``, applied one control step late (the robot's
 latency, as both sources model it). The declared box is Genesis' ``clip_actions`` +-100; the paper trains in
