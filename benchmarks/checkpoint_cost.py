@@ -17,12 +17,12 @@ from pathlib import Path
 import torch
 
 from flashsac.agents.flashsac import FlashSACAgent
-from flashsac.bench.common import machine_info, write_json
 from flashsac.buffers import ReplayBuffer
-from flashsac.buffers.snapshot import load_buffer_snapshot, save_buffer_snapshot
-from flashsac.checkpoint import load_checkpoint, save_checkpoint
+from flashsac.checkpointing.buffer_snapshot import load_buffer_snapshot, save_buffer_snapshot
+from flashsac.checkpointing.checkpoint_file import load_checkpoint, save_checkpoint
 from flashsac.config.schema import AgentConfig
 from flashsac.envs.protocol import EnvSpec
+from flashsac.tools.bench.common import machine_info, write_json
 
 
 def _filled_buffer(capacity: int, obs_dim: int, action_dim: int) -> ReplayBuffer:

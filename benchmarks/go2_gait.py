@@ -29,10 +29,10 @@ from typing import Any
 
 import torch
 
-from flashsac.bench.common import machine_info
 from flashsac.envs.bounded import BoundsChoice
 from flashsac.envs.registry import make_env
-from flashsac.policy import load_policy
+from flashsac.evaluation.policy import load_policy
+from flashsac.tools.bench.common import machine_info
 
 GO2_TASKS = ("go2-walk_easy", "go2-walk")
 EVAL_SEED = 12345

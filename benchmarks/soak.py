@@ -34,10 +34,10 @@ from typing import Any
 
 import torch
 
-from flashsac.bench.common import machine_info, write_json
 from flashsac.cli.compose import compose_config
 from flashsac.config.schema import RunConfig
 from flashsac.config.validate import validate
+from flashsac.tools.bench.common import machine_info, write_json
 from flashsac.trainer import Trainer
 
 BENCHMARK = "soak"

@@ -19,32 +19,31 @@ import torch
 from flashsac.agents.flashsac import FlashSACAgent
 from flashsac.agents.random import RandomPolicy
 from flashsac.buffers import ReplayBuffer
-from flashsac.buffers.snapshot import load_buffer_snapshot, save_buffer_snapshot
-from flashsac.checkpoint import CheckpointError, save_checkpoint
-from flashsac.compatibility import check_compatible
+from flashsac.checkpointing.atomic import replace_with_copy, write_text_atomically
+from flashsac.checkpointing.buffer_snapshot import load_buffer_snapshot, save_buffer_snapshot
+from flashsac.checkpointing.checkpoint_file import CheckpointError, save_checkpoint
+from flashsac.checkpointing.compatibility import check_compatible
+from flashsac.checkpointing.run_files import (
+    capture_rng,
+    checkpoint_path,
+    prune_checkpoints,
+    restore_rng,
+)
+from flashsac.checkpointing.scalar_rewind import rewind_scalar_files
 from flashsac.config.derive import derive
 from flashsac.config.schema import RunConfig
 from flashsac.config.validate import ConfigError
 from flashsac.envs.bounded import BoundsChoice
 from flashsac.envs.protocol import Step, VecEnv, spec_to_dict
 from flashsac.envs.registry import make_env, solved_return
-from flashsac.evaluation import EvalResult, evaluate
+from flashsac.evaluation.evaluate import EvalResult, evaluate
+from flashsac.evaluation.plots import plot_learning_curve
+from flashsac.evaluation.video import record_training_video
 from flashsac.logging import MetricAccumulator, ScalarLogger, TrainingProgress
-from flashsac.logging.rewind import rewind_scalar_files
-from flashsac.plots import plot_learning_curve
-from flashsac.run_state import (
-    InterruptRequest,
-    capture_rng,
-    checkpoint_path,
-    defer_sigint,
-    prune_checkpoints,
-    replace_with_copy,
-    restore_rng,
-)
 from flashsac.runtime.device import resolve_device
 from flashsac.runtime.finite_guard import FiniteGuard
+from flashsac.runtime.interrupt import InterruptRequest, defer_sigint
 from flashsac.runtime.seeding import seed_everything
-from flashsac.video import record_training_video
 
 __all__ = ["TrainResult", "Trainer"]
 
@@ -193,8 +192,6 @@ class Trainer:
             KeyboardInterrupt: after writing a checkpoint of the current step, when interrupted.
         """
         cfg, spec = self.cfg, self.env.spec
-        if self._resumed:
-            rewind_scalar_files(self.run_dir, self.env_steps)
         logger = ScalarLogger(
             self.run_dir,
             cfg.logging,
@@ -457,6 +454,9 @@ class Trainer:
             path = checkpoint_path(self.run_dir, self.env_steps).with_suffix(".buffer")
             load_buffer_snapshot(self.buffer, path, expected_sha256=payload["buffer_sha256"])
         restore_rng(payload["rng"])
+        # The scalar files may hold rows logged after this checkpoint (work lost in a crash): drop them now, so the
+        # resumed run continues the same curves without duplicates.
+        rewind_scalar_files(self.run_dir, self.env_steps)
 
     def _write_summary(self, result: TrainResult) -> None:
         plot_learning_curve(
@@ -476,7 +476,7 @@ class Trainer:
             "eval_env_steps": result.eval_env_steps,
             "eval_returns": result.eval_returns,
         }
-        (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+        write_text_atomically(self.run_dir / "summary.json", json.dumps(summary, indent=2))
 
     def close(self) -> None:
         """Close the environments; idempotent."""

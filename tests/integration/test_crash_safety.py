@@ -25,15 +25,15 @@ from pathlib import Path
 import pytest
 import torch
 
-import flashsac.checkpoint as checkpoint_module
-from flashsac.buffers.snapshot import load_buffer_snapshot
-from flashsac.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+import flashsac.checkpointing.atomic as atomic_module
+from flashsac.checkpointing.buffer_snapshot import load_buffer_snapshot
+from flashsac.checkpointing.checkpoint_file import CheckpointError, load_checkpoint, save_checkpoint
+from flashsac.checkpointing.run_files import list_checkpoints
+from flashsac.checkpointing.tensor_file import TensorFileError, read_tensor_file, write_tensor_file
 from flashsac.cli.compose import compose_config
 from flashsac.cli.main import main
 from flashsac.cli.resume import newest_checkpoint
 from flashsac.config.validate import validate
-from flashsac.run_state import list_checkpoints
-from flashsac.tensor_file import TensorFileError, read_tensor_file, write_tensor_file
 from flashsac.trainer import Trainer
 from tiny_run import tiny_overrides
 
@@ -343,7 +343,7 @@ def _fill_disk_after(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
             return real_fdopen(fd, mode, *args, **kwargs)
         return io.BufferedWriter(FullDisk(fd, "wb"))
 
-    monkeypatch.setattr(checkpoint_module.os, "fdopen", fdopen)
+    monkeypatch.setattr(atomic_module.os, "fdopen", fdopen)
 
 
 def test_disk_filling_up_during_torch_save_gives_a_checkpoint_error(tmp_path: Path, monkeypatch) -> None:
@@ -563,7 +563,7 @@ def test_resume_refuses_a_buffer_snapshot_that_is_not_the_checkpoints(
 def test_a_crash_while_pruning_never_leaves_a_checkpoint_without_its_snapshot(
     run_with_checkpoints: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flashsac.run_state import prune_checkpoints
+    from flashsac.checkpointing.run_files import prune_checkpoints
 
     run_dir = _copy_run(run_with_checkpoints, tmp_path / "run")
     real_unlink = Path.unlink

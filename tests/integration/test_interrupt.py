@@ -7,8 +7,8 @@ import sys
 import time
 from pathlib import Path
 
-from flashsac.checkpoint import load_checkpoint
-from flashsac.run_state import list_checkpoints
+from flashsac.checkpointing.checkpoint_file import load_checkpoint
+from flashsac.checkpointing.run_files import list_checkpoints
 from tiny_run import tiny_overrides
 
 TINY = tiny_overrides(

@@ -17,14 +17,14 @@ import torch
 
 import flashsac.trainer as trainer_module
 from flashsac.agents.flashsac import FlashSACAgent
-from flashsac.checkpoint import load_checkpoint
+from flashsac.checkpointing.checkpoint_file import load_checkpoint
+from flashsac.checkpointing.run_files import list_checkpoints
+from flashsac.checkpointing.tensor_file import read_tensor_file
 from flashsac.cli.compose import compose_config
 from flashsac.cli.main import main
 from flashsac.config.validate import validate
 from flashsac.envs.protocol import Step
-from flashsac.run_state import list_checkpoints
 from flashsac.runtime.finite_guard import NonFiniteError
-from flashsac.tensor_file import read_tensor_file
 from flashsac.trainer import Trainer
 from tiny_run import tiny_overrides
 

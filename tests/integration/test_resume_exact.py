@@ -5,7 +5,7 @@ from pathlib import Path
 
 import torch
 
-from flashsac.checkpoint import load_checkpoint
+from flashsac.checkpointing.checkpoint_file import load_checkpoint
 from flashsac.cli.compose import compose_config
 from flashsac.cli.main import main
 from flashsac.config.validate import validate

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from flashsac.checkpoint import load_checkpoint
+from flashsac.checkpointing.checkpoint_file import load_checkpoint
 from flashsac.cli.main import main
 from tiny_run import tiny_overrides
 

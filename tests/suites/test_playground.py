@@ -496,7 +496,7 @@ def test_g1_joystick_with_placeholder_meshes(pg: Any, tmp_path: Path, monkeypatc
         spec, plain = env.spec, env.playground_env
         assert (spec.obs_dim, spec.critic_obs_dim, spec.action_dim, spec.max_episode_steps) == (103, 216, 29, 1000)
         assert spec.control_dt == pytest.approx(0.02) and spec.joint_names[0] == "left_hip_pitch_joint"
-        assert plain._config.push_config.enable is False  # pushes off (ALGORITHM.md section 8)
+        assert plain._config.push_config.enable is False  # pushes off (docs/algorithm.md section 8)
         limits = env.joint_limits()
         # Playground's own soft limits and default pose (G1's actuators follow its joint order).
         torch.testing.assert_close(limits.q_min, torch.as_tensor(np.asarray(plain._soft_lowers), dtype=torch.float32))
@@ -508,7 +508,7 @@ def test_g1_joystick_with_placeholder_meshes(pg: Any, tmp_path: Path, monkeypatc
         for _ in range(80):  # with zero actions from its randomised start, G1 falls within ~60 steps
             step = env.step(torch.zeros(2, 29))
             assert step.critic_obs is not None and step.final_critic_obs is not None
-            # privileged_state begins with state (ALGORITHM.md section 6.4).
+            # privileged_state begins with state (docs/algorithm.md section 6.4).
             assert torch.equal(step.critic_obs[:, :103], step.obs)
             assert torch.equal(step.final_critic_obs[:, :103], step.final_obs)
             assert not step.truncated.any()

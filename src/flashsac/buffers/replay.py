@@ -20,8 +20,8 @@ from typing import Any
 
 import torch
 
+from flashsac.buffers.batch import Batch
 from flashsac.buffers.final_obs import FinalObsStore, default_final_obs_capacity
-from flashsac.types import Batch
 
 __all__ = ["ReplayBuffer"]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import importlib
 import sys
 
-from flashsac.bench import BENCHMARKS
+from flashsac.tools.bench import BENCHMARKS
 
 __all__ = ["bench_usage", "run_bench"]
 
-REPORT = "report"  # not a benchmark: flashsac.bench.report turns their results into README tables
+REPORT = "report"  # not a benchmark: flashsac.tools.bench.report turns their results into README tables
 
 # Top-level module of a missing optional package -> the extra that installs it.
 _EXTRAS = {
@@ -35,7 +35,7 @@ def bench_usage() -> str:
     width = max(len(name) for name in [*BENCHMARKS, REPORT])  # names line up with the longest
     for name, module_name in BENCHMARKS.items():
         lines.append(f"  {name:<{width}} {_description(module_name)}")
-    lines.append(f"  {REPORT:<{width}} {_description('flashsac.bench.report')}")
+    lines.append(f"  {REPORT:<{width}} {_description('flashsac.tools.bench.report')}")
     lines += ["", "Each writes benchmarks/results/<benchmark>.json and .png (--out to change) and prints a summary."]
     return "\n".join(lines)
 
@@ -65,7 +65,7 @@ def run_bench(argv: list[str]) -> int:
         return 0 if argv else 2
     name, rest = argv[0], argv[1:]
     if name == REPORT:
-        from flashsac.bench.report import main as report_main
+        from flashsac.tools.bench.report import main as report_main
 
         return report_main(rest)
     if name not in BENCHMARKS:

@@ -18,7 +18,7 @@ from flashsac.config.validate import ConfigError
 
 __all__ = ["CONFIG_DIR", "GROUPS", "compose_config", "config_to_yaml"]
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config" / "yaml"
 GROUPS = ("env", "preset")
 ConfigStore.instance().store(name="flashsac_schema", node=RunConfig)
 

@@ -54,7 +54,7 @@ def run_doctor(args: list[str]) -> int:
     out = options.out or Path("doctor") / f"{cfg.env.name}-{cfg.env.task}-{stamp}"
     out.mkdir(parents=True, exist_ok=True)
     from flashsac.cli.doctor_report import print_report  # imported late: rich
-    from flashsac.doctor import diagnose  # imported late: torch, the agent and the simulator
+    from flashsac.tools.doctor import diagnose  # imported late: torch, the agent and the simulator
 
     report = diagnose(cfg, out, options.steps)
     print_report(report, out)

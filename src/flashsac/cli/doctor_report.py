@@ -1,4 +1,4 @@
-"""Print a :class:`~flashsac.doctor.DoctorReport` as tables: per-dimension action statistics, then findings."""
+"""Print a :class:`~flashsac.tools.doctor.DoctorReport` as tables: per-dimension action statistics, then findings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from flashsac.doctor import DoctorReport
+from flashsac.tools.doctor import DoctorReport
 
 __all__ = ["print_report"]
 

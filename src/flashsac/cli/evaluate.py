@@ -1,6 +1,6 @@
 """``flashsac eval`` and ``flashsac play``: evaluate a checkpoint (table + JSON) or record it as an mp4.
 
-Both rebuild the policy from the checkpoint alone (:func:`flashsac.policy.load_policy`: tensors and plain
+Both rebuild the policy from the checkpoint alone (:func:`flashsac.evaluation.policy.load_policy`: tensors and plain
 data only, never code) and the env from the configuration stored inside it. Progress goes to stderr, so the
 results on stdout stay clean to read or pipe.
 """
@@ -24,15 +24,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from flashsac.checkpoint import CheckpointError
+from flashsac.checkpointing.checkpoint_file import CheckpointError
 from flashsac.config.validate import ConfigError
 from flashsac.envs.bounded import BoundsChoice
 from flashsac.envs.protocol import EnvSpec, Step, VecEnv
 from flashsac.envs.registry import make_env
-from flashsac.evaluation import EvalResult, evaluate
-from flashsac.policy import LoadedPolicy, load_policy
+from flashsac.evaluation.evaluate import EvalResult, evaluate
+from flashsac.evaluation.policy import LoadedPolicy, load_policy
+from flashsac.evaluation.video import default_fps, record_rollout, write_mp4
 from flashsac.runtime.device import resolve_device
-from flashsac.video import default_fps, record_rollout, write_mp4
 
 __all__ = ["EVAL_HELP", "PLAY_HELP", "UsageError", "run_eval", "run_play"]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from flashsac.checkpoint import CheckpointError
+from flashsac.checkpointing.checkpoint_file import CheckpointError
+from flashsac.checkpointing.tensor_file import TensorFileError
 from flashsac.config.validate import ConfigError
 from flashsac.envs.bounded import BoundsError
 from flashsac.envs.registry import MissingSimulatorError, RenderError, UnknownTaskError
 from flashsac.runtime.finite_guard import NonFiniteError
-from flashsac.tensor_file import TensorFileError
 
 __all__ = ["main"]
 

@@ -15,14 +15,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NoReturn
 
-from flashsac.analysis.align import DEFAULT_TOLERANCE
-from flashsac.analysis.compare import CompareOptions, aggregate_over_tasks, compare_task
-from flashsac.analysis.errors import AnalysisInputError, MissingAnalysisDependencyError
-from flashsac.analysis.paper_curves import PAPER_METRICS, PaperCurves
-from flashsac.analysis.runs import EVAL_METRICS, RunCurve, group_by_task, read_run
-from flashsac.analysis.stats import require_scipy
-from flashsac.analysis.task_match import TaskMatch, match_paper_task
-from flashsac.plots import Band, Panel, plot_panels
+from flashsac.checkpointing.atomic import write_text_atomically
+from flashsac.evaluation.plots import Band, Panel, plot_panels
+from flashsac.tools.analysis.align import DEFAULT_TOLERANCE
+from flashsac.tools.analysis.compare import CompareOptions, aggregate_over_tasks, compare_task
+from flashsac.tools.analysis.errors import AnalysisInputError, MissingAnalysisDependencyError
+from flashsac.tools.analysis.paper_curves import PAPER_METRICS, PaperCurves
+from flashsac.tools.analysis.runs import EVAL_METRICS, RunCurve, group_by_task, read_run
+from flashsac.tools.analysis.stats import require_scipy
+from flashsac.tools.analysis.task_match import TaskMatch, match_paper_task
 
 __all__ = ["run_plot"]
 
@@ -213,10 +214,7 @@ def run_plot(argv: list[str]) -> int:
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
     """Write ``payload`` via a temporary file, so that an interrupted run never leaves a truncated result."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomically(path, json.dumps(payload, indent=2) + "\n")
 
 
 def _run(argv: list[str]) -> int:
@@ -239,7 +237,7 @@ def _run(argv: list[str]) -> int:
         "statistic": f"IQM over seeds, {args.confidence:.0%} percentile bootstrap CI ({args.resamples} resamples, "
         f"stratified by task, seed {args.seed}); mean and std (ddof 1) beside it; paper: mean ± std over its seeds",
         "alignment": f"our evaluation nearest to each step within [step - {args.tolerance} x spacing to the previous "
-        "step, step + num_envs - 1]; no interpolation (flashsac.analysis.align)",
+        "step, step + num_envs - 1]; no interpolation (flashsac.tools.analysis.align)",
         "tasks": reports,
         "aggregate": aggregate,
     }

@@ -8,11 +8,11 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
-from flashsac.checkpoint import CheckpointError, load_checkpoint
+from flashsac.checkpointing.checkpoint_file import CheckpointError, load_checkpoint
+from flashsac.checkpointing.run_files import list_checkpoints
 from flashsac.config.schema import RunConfig
 from flashsac.config.serialize import config_from_dict
 from flashsac.config.validate import ConfigError
-from flashsac.run_state import list_checkpoints
 
 __all__ = ["RESUMABLE_KEYS", "prepare_resume"]
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
+from flashsac.checkpointing.atomic import write_text_atomically
 from flashsac.cli.compose import compose_config, config_to_yaml
 from flashsac.config.schema import RunConfig
 from flashsac.config.validate import validate
@@ -45,12 +45,6 @@ def prepare(overrides: list[str]) -> RunConfig:
     return cfg
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def _resume_value(overrides: list[str]) -> str | None:
     values = [o.split("=", 1)[1] for o in overrides if o.startswith("resume=")]
     return values[-1] if values and values[-1] not in ("", "null") else None
@@ -75,7 +69,7 @@ def run_train(overrides: list[str], dry_run: bool = False) -> int:
     from flashsac.trainer import Trainer  # imported late: it pulls in torch and the agent
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomically(run_dir / "config.yaml", config_to_yaml(cfg))
+    write_text_atomically(run_dir / "config.yaml", config_to_yaml(cfg))
     print(f"flashsac: training {cfg.env.name}/{cfg.env.task} -> {run_dir}", flush=True)
     try:
         result = Trainer(cfg, run_dir, resume_from=payload).run()

@@ -1,7 +1,7 @@
 """Typed configuration: the schema every YAML preset and CLI override is checked against.
 
-Defaults are the FlashSAC paper values of ALGORITHM.md (Appendix A) for the CPU-simulator regime; the YAML
-presets in ``flashsac/configs`` override them per regime and per simulator.
+Defaults are the FlashSAC paper values of docs/algorithm.md (Appendix A) for the CPU-simulator regime; the YAML
+presets in ``flashsac/config/yaml`` override them per regime and per simulator.
 """
 
 from __future__ import annotations
@@ -49,12 +49,12 @@ class EnvConfig:
     time-outs from the next episode's first observation, as simulators without a final observation force)."""
     options: dict[str, Any] = field(default_factory=dict)
     """Family-specific keywords passed to the family's ``make`` (e.g. ManiSkill's ``reward_mode`` and
-    ``ignore_terminations``); each family's ``configs/env/<family>.yaml`` lists the ones it takes."""
+    ``ignore_terminations``); each family's ``config/yaml/env/<family>.yaml`` lists the ones it takes."""
 
 
 @dataclass
 class AgentConfig:
-    """FlashSAC hyper-parameters (ALGORITHM.md sections 2-5)."""
+    """FlashSAC hyper-parameters (docs/algorithm.md sections 2-5)."""
 
     actor_hidden_dim: int = 128
     actor_num_blocks: int = 2

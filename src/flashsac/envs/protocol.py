@@ -22,7 +22,7 @@ A joint-position robot's adapter may also offer ``joint_limits() -> JointLimits`
 action scale per action dimension), from which ``env.action_bounds=joint_limits`` derives per-joint bounds.
 
 Simulators that cannot return the pre-reset observation set ``spec.exact_final_obs = False``; their
-``final_obs`` is then the post-reset observation and the trainer warns (see ALGORITHM.md section 0).
+``final_obs`` is then the post-reset observation and the trainer warns (see docs/algorithm.md section 0).
 """
 
 from __future__ import annotations

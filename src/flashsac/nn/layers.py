@@ -1,11 +1,11 @@
 """Norm-bounded layers of FlashSAC, each usable plain or as an ensemble with a leading member axis.
 
 Every layer with a norm constraint exposes ``project_()``, which re-imposes the constraint in place; it is
-called after initialisation and after every optimizer step of the owning network (ALGORITHM.md 2.7).
+called after initialisation and after every optimizer step of the owning network (docs/algorithm.md 2.7).
 Plain layers work on ``(B, d)`` tensors; ensemble layers (``ensemble_size=E``) hold parameters with a leading
 ``E`` axis and work on ``(E, B, d)`` tensors (or broadcast a shared ``(B, d)`` input to all members).
 
-Reference: FlashSAC (Kim, Lee et al., 2026), section "architecture"; ALGORITHM.md section 2.1.
+Reference: FlashSAC (Kim, Lee et al., 2026), section "architecture"; docs/algorithm.md section 2.1.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Mixed precision: autocast contexts and per-network gradient scalers.
 
 fp16 needs loss scaling; bf16 has fp32's range and does not. Each network gets its own scaler (the reference
-shares one between actor and critic and updates it twice per step; ALGORITHM.md 12.9).
+shares one between actor and critic and updates it twice per step; docs/algorithm.md 12.9).
 """
 
 from __future__ import annotations

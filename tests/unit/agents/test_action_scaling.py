@@ -1,4 +1,4 @@
-"""Per-dimension asymmetric action bounds (ALGORITHM.md section 0, 2.2): tanh units <-> environment units."""
+"""Per-dimension asymmetric action bounds (docs/algorithm.md section 0, 2.2): tanh units <-> environment units."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which batch-norm statistics each forward pass of one update uses (ALGORITHM.md 2.6, "cross-batch")."""
+"""Which batch-norm statistics each forward pass of one update uses (docs/algorithm.md 2.6, "cross-batch")."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from flashsac.agents.flashsac.agent import FlashSACAgent
+from flashsac.buffers.batch import Batch
 from flashsac.config.schema import AgentConfig
 from flashsac.envs.protocol import EnvSpec
 from flashsac.nn.layers import UnitBatchNorm
-from flashsac.types import Batch
 
 OBS_DIM, ACTION_DIM, B = 3, 2, 6
 

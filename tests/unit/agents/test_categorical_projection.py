@@ -1,6 +1,6 @@
 """Categorical (C51-style) projection of the soft Bellman target, min-member selection and the critic loss.
 
-Every expected value is derived by hand in the comments (ALGORITHM.md section 3.5), never by calling the code
+Every expected value is derived by hand in the comments (docs/algorithm.md section 3.5), never by calling the code
 under test.
 """
 

@@ -1,4 +1,4 @@
-"""Unified entropy target, temperature loss direction and the SAC actor loss (ALGORITHM.md 3.3-3.4)."""
+"""Unified entropy target, temperature loss direction and the SAC actor loss (docs/algorithm.md 3.3-3.4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Noise repetition (ALGORITHM.md 4.1): truncated-zeta repeat lengths, hold-then-refresh, seeding, eval acting."""
+"""Noise repetition (docs/algorithm.md 4.1): truncated-zeta repeat lengths, hold-then-refresh, seeding, eval acting."""
 
 from __future__ import annotations
 

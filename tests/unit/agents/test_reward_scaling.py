@@ -1,4 +1,4 @@
-"""Return-based reward scaling (ALGORITHM.md 5.1 with the accumulate-then-reset fix of section 0).
+"""Return-based reward scaling (docs/algorithm.md 5.1 with the accumulate-then-reset fix of section 0).
 
 The oracle for the running variance is the pooled (weighted) variance of the prior pseudo-sample
 (count 1e-4, mean 0, var 1) together with every G value seen, computed in one shot with numpy; the code uses

@@ -1,4 +1,4 @@
-"""Learning-rate warm-up + cosine schedule and the target EMA (ALGORITHM.md 3.2, 3.6)."""
+"""Learning-rate warm-up + cosine schedule and the target EMA (docs/algorithm.md 3.2, 3.6)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from flashsac.buffers import ReplayBuffer
-from flashsac.types import Batch
+from flashsac.buffers.batch import Batch
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 

@@ -57,7 +57,7 @@ def test_plain_unit_batchnorm_matches_torch_batch_norm_in_train_and_eval() -> No
         y = bn(x)
         ref = F.batch_norm(x, running_mean, running_var, bn.weight, bn.bias, training=True, momentum=0.01, eps=1e-5)
         torch.testing.assert_close(y, ref, rtol=1e-5, atol=1e-5)
-        # torch keeps the unbiased batch variance in the running estimate, as ALGORITHM.md 2.1 asks.
+        # torch keeps the unbiased batch variance in the running estimate, as docs/algorithm.md 2.1 asks.
         torch.testing.assert_close(bn.running_mean, running_mean)
         torch.testing.assert_close(bn.running_var, running_var)
     bn.eval()

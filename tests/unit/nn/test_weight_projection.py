@@ -1,4 +1,4 @@
-"""Norm constraints of ALGORITHM.md 2.7: what is projected, to what, and what is left free (and the target EMA)."""
+"""Norm constraints of docs/algorithm.md 2.7: what is projected, to what, and what is left free (and the target EMA)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from torch import nn
 
 from flashsac.agents.flashsac.agent import FlashSACAgent
 from flashsac.agents.flashsac.networks import Actor, Critic, Temperature
+from flashsac.buffers.batch import Batch
 from flashsac.config.schema import AgentConfig
 from flashsac.envs.protocol import EnvSpec
 from flashsac.nn.layers import Trunk, UnitBatchNorm, UnitLinear, UnitRMSNorm, project_weights_
-from flashsac.types import Batch
 
 OBS_DIM, ACTION_DIM, BATCH = 4, 2, 8
 
@@ -245,7 +245,7 @@ def test_target_critic_is_not_reprojected_after_the_ema() -> None:
 def test_ema_does_not_touch_target_buffers() -> None:
     # Running statistics are buffers: the EMA applies to parameters only. Give the online critic's input BN a
     # distinctive running variance; the target's must then follow only its own train-mode forward on
-    # concat(obs, next_obs): running <- 0.99 running + 0.01 batch stat (unbiased variance), ALGORITHM.md 2.1.
+    # concat(obs, next_obs): running <- 0.99 running + 0.01 batch stat (unbiased variance), docs/algorithm.md 2.1.
     agent = _agent(tau=0.3, lr=0.05)
     online_bn, target_bn = agent.critic.trunk.embed.norm, agent.target_critic.trunk.embed.norm
     with torch.no_grad():

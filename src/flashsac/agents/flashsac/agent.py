@@ -1,10 +1,10 @@
 """The FlashSAC agent: networks, optimisers and the update order, with losses imported as pure functions.
 
-Update step t (ALGORITHM.md 3.2): if t % actor_update_period == 0, update the actor and then the temperature;
+Update step t (docs/algorithm.md 3.2): if t % actor_update_period == 0, update the actor and then the temperature;
 update the critic with the just-updated actor and temperature; move the target critic by EMA; t += 1. Every
-learning-rate schedule reads the same counter t (ALGORITHM.md section 0).
+learning-rate schedule reads the same counter t (docs/algorithm.md section 0).
 
-Batch-norm modes per forward pass follow ALGORITHM.md 2.6 ("cross-batch" evaluation): the actor is updated in
+Batch-norm modes per forward pass follow docs/algorithm.md 2.6 ("cross-batch" evaluation): the actor is updated in
 train mode on ``concat(s, s')``; the critic's value for the actor loss uses eval mode; the next action comes
 from the actor in eval mode; online and target critics both run in train mode on the joint batch
 ``concat((s, a), (s', a'))`` so prediction and bootstrap share batch statistics.
@@ -24,12 +24,12 @@ from flashsac.agents.flashsac.exploration import NoiseRepeater
 from flashsac.agents.flashsac.networks import ActionScaler, Actor, Critic, Temperature
 from flashsac.agents.flashsac.reward_scaling import RewardScaler
 from flashsac.agents.flashsac.schedules import ema_update_, learning_rate
+from flashsac.buffers.batch import Batch
 from flashsac.config.schema import AgentConfig
 from flashsac.envs.protocol import EnvSpec
 from flashsac.nn.layers import project_weights_
 from flashsac.runtime.compile import maybe_compile
 from flashsac.runtime.precision import Precision
-from flashsac.types import Batch
 
 __all__ = ["FlashSACAgent"]
 

@@ -1,6 +1,6 @@
 """Noise repetition: hold each env's Gaussian exploration noise for k steps, k ~ truncated zeta.
 
-Reference: FlashSAC (Kim, Lee et al., 2026), "noise repetition"; ALGORITHM.md section 4.1.
+Reference: FlashSAC (Kim, Lee et al., 2026), "noise repetition"; docs/algorithm.md section 4.1.
 """
 
 from __future__ import annotations

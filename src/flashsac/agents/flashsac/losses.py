@@ -1,6 +1,6 @@
 """FlashSAC losses as pure functions of tensors: no devices, precision, scalers or compile in here.
 
-Reference: FlashSAC (Kim, Lee et al., 2026); ALGORITHM.md sections 3.3-3.5. Values are in *normalised*
+Reference: FlashSAC (Kim, Lee et al., 2026); docs/algorithm.md sections 3.3-3.5. Values are in *normalised*
 reward units (rewards divided by the return scale so that returns fit the support [-G_max, G_max]).
 """
 

@@ -1,4 +1,4 @@
-"""FlashSAC actor, twin categorical critic and temperature (ALGORITHM.md sections 2.2-2.4)."""
+"""FlashSAC actor, twin categorical critic and temperature (docs/algorithm.md sections 2.2-2.4)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class Actor(nn.Module):
 
     The head is one bias-carrying linear map producing ``(mean, raw log-std)``: mean weights ~ N(0, 1e-3^2),
     log-std weights exactly zero and a constant bias, so every state starts with std ``init_std`` and mean
-    about 0 (the small-initial-std fix; ALGORITHM.md section 0). The head is not weight-projected.
+    about 0 (the small-initial-std fix; docs/algorithm.md section 0). The head is not weight-projected.
     """
 
     def __init__(

@@ -1,6 +1,6 @@
 """Return-based reward scaling that keeps discounted returns inside the critic support.
 
-Reference: SimbaV2 / FlashSAC reward normalisation; ALGORITHM.md section 5.1 (with the accumulator fix of
+Reference: SimbaV2 / FlashSAC reward normalisation; docs/algorithm.md section 5.1 (with the accumulator fix of
 section 0: the episode's last reward is added *before* the return is reset).
 """
 

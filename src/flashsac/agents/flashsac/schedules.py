@@ -1,4 +1,4 @@
-"""Learning-rate schedule and target-network EMA (ALGORITHM.md sections 3.2 and 3.6)."""
+"""Learning-rate schedule and target-network EMA (docs/algorithm.md sections 3.2 and 3.6)."""
 
 from __future__ import annotations
 

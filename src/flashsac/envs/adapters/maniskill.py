@@ -76,7 +76,7 @@ TASKS: tuple[str, ...] = (
     "PullCube-v1",
     "RollBall-v1",
 )
-"""The paper's eight ManiSkill3 tasks (ALGORITHM.md section 8), under ManiSkill's own gymnasium ids."""
+"""The paper's eight ManiSkill3 tasks (docs/algorithm.md section 8), under ManiSkill's own gymnasium ids."""
 TASKS_HINT = "ManiSkill3 task ids, e.g. PokeCube-v1, PullCube-v1, RollBall-v1, UnitreeG1TransportBox-v1"
 PINNED_VERSION = "3.0.1"
 INSTALL_COMMAND = "pip install 'flashsac[maniskill]'"

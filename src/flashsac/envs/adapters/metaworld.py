@@ -14,7 +14,7 @@ variations (the contract's determinism). flashsac builds its evaluation envs fro
 training envs, so evaluation episodes use variations drawn from the same distribution but not among the 50
 trained on.
 
-Episodes last 200 env steps (ALGORITHM.md section 8; Meta-World's own horizon is 500, the most an env allows)
+Episodes last 200 env steps (docs/algorithm.md section 8; Meta-World's own horizon is 500, the most an env allows)
 and end only by truncation: success does not terminate. Meta-World's ``info["success"]`` (0.0/1.0) becomes the
 contract's bool ``info["success"]``. The ``_sparse`` variants (``mw-assembly_sparse``) replace the dense
 reward (Meta-World's v2 reward functions, 0 to 10 per step) by the success flag, 1.0 or 0.0.

@@ -6,7 +6,7 @@ bounds and the final observation). What differs:
 
 * Observation groups are ``"actor"`` and ``"critic"`` (every paper task has both; the critic group is noise-free
   and, for the velocity tasks, privileged). The actor gets ``"actor"`` only (the reference wrapper handed the
-  critic group to the actor too, ALGORITHM.md section 12.7).
+  critic group to the actor too, docs/algorithm.md section 12.7).
 * ``cfg.auto_reset = False`` (mjlab 1.6 envs/manager_based_rl_env.py): ``step`` returns the true terminal
   observation and the adapter resets finished envs itself with ``reset(env_ids=...)``.
 * Actions are declared ``Box(-inf, inf)`` (``_configure_gym_env_spaces``): the paper trains in ``[-1, 1]``
@@ -48,7 +48,7 @@ TASKS = (
     "Mjlab-Cartpole-Balance",
     "Mjlab-Cartpole-Swingup",
 )
-"""The paper's mjlab tasks (ALGORITHM.md section 8), by their ids in ``mjlab.tasks.registry``."""
+"""The paper's mjlab tasks (docs/algorithm.md section 8), by their ids in ``mjlab.tasks.registry``."""
 
 TASKS_HINT = "mjlab task ids, e.g. Mjlab-Velocity-Flat-Unitree-Go1 or Mjlab-Cartpole-Balance"
 _FIX = "pip install 'flashsac[mjlab]' (mjlab pins mujoco 3.11: use a venv of its own)"

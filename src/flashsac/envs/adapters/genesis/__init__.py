@@ -13,7 +13,7 @@ envs) takes ~10 s once its kernels are compiled, so the two are separate instanc
 
 Action bounds: the spec declares what Genesis declares -- +-100 for Go2 (the example's ``clip_actions``), an
 infinite box for Panda (the example clips nothing). The paper trains in ``[-1, 1] * action_range``:
-:data:`PAPER_ACTION_BOUNDS` (3.0 for Go2, 1.0 for Panda), which ``configs/env/genesis.yaml`` sets as
+:data:`PAPER_ACTION_BOUNDS` (3.0 for Go2, 1.0 for Panda), which ``config/yaml/env/genesis.yaml`` sets as
 ``env.action_bounds=scalar`` with the Go2 value.
 """
 

@@ -5,7 +5,7 @@ Two groups of tasks:
 * the DeepMind Control suite as Playground re-implements it in MJX (``CartpoleBalance``, ``PendulumSwingup``,
   ``CheetahRun``, ...: Playground's ``dm_control_suite`` registry); their models ship inside the package;
 * the paper's four locomotion tasks ``G1JoystickFlatTerrain``, ``G1JoystickRoughTerrain``,
-  ``T1JoystickFlatTerrain`` and ``T1JoystickRoughTerrain`` (ALGORITHM.md section 8), with pushes off and no
+  ``T1JoystickFlatTerrain`` and ``T1JoystickRoughTerrain`` (docs/algorithm.md section 8), with pushes off and no
   domain randomisation. Their robots come from MuJoCo Menagerie, which Playground clones from GitHub at first
   use; :mod:`.assets` checks for it first and names the fix when it is absent.
 

@@ -48,7 +48,7 @@ def simulation_impl(backend: str) -> str | None:
 def config_overrides(task: str, backend: str) -> dict[str, Any]:
     """Playground config overrides for ``task``: the CPU implementation, and no pushes on the joystick tasks.
 
-    ALGORITHM.md section 8 trains the joystick tasks with pushes and domain randomisation off. Pushes are a
+    docs/algorithm.md section 8 trains the joystick tasks with pushes and domain randomisation off. Pushes are a
     config switch (``push_config.enable``); domain randomisation only exists as a training-wrapper argument
     (``randomization_fn``), which this adapter never applies.
     """

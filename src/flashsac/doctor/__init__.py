@@ -1,6 +1,0 @@
-"""``flashsac doctor``: what an env's action space, observations, rewards and episode ends look like to FlashSAC."""
-
-from flashsac.doctor.checks import ActionStats, Finding
-from flashsac.doctor.run import DoctorReport, diagnose
-
-__all__ = ["ActionStats", "DoctorReport", "Finding", "diagnose"]
