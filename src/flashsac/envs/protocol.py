@@ -33,7 +33,19 @@ from typing import Any, Protocol, runtime_checkable
 
 import torch
 
-__all__ = ["EnvSpec", "Step", "VecEnv", "spec_from_dict", "spec_to_dict", "validate_spec"]
+from flashsac.envs.action_bounds import JointLimits
+
+__all__ = [
+    "EnvSpec",
+    "JointLimitedEnv",
+    "RenderableEnv",
+    "StatefulEnv",
+    "Step",
+    "VecEnv",
+    "spec_from_dict",
+    "spec_to_dict",
+    "validate_spec",
+]
 
 
 @dataclass(frozen=True)
@@ -129,6 +141,44 @@ class VecEnv(Protocol):
 
     def close(self) -> None:
         """Release resources; idempotent."""
+        ...
+
+
+@runtime_checkable
+class StatefulEnv(Protocol):
+    """Optional capability: the simulator state can be captured and restored, so a resumed run continues exactly.
+
+    Adapters without it resume with fresh episodes (everything else of the run still continues exactly).
+    """
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue the current episodes bit-exactly (tensors and plain data only)."""
+        ...
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a state captured by :meth:`state_dict` from an env built with the same arguments."""
+        ...
+
+
+@runtime_checkable
+class JointLimitedEnv(Protocol):
+    """Optional capability of joint-position robots: soft joint limits, default pose and action scale.
+
+    ``env.action_bounds=joint_limits`` derives per-joint (asymmetric) bounds from them; ``None`` means the task has
+    no joint-position actions.
+    """
+
+    def joint_limits(self) -> JointLimits | None:
+        """The limits in action order, or ``None`` where the task has no joint-position actions."""
+        ...
+
+
+@runtime_checkable
+class RenderableEnv(Protocol):
+    """Optional capability: offscreen RGB frames (offered where ``spec.can_render``)."""
+
+    def render(self, env_index: int = 0) -> Any:
+        """The current state of env ``env_index`` as an ``(H, W, 3)`` uint8 numpy array."""
         ...
 
 
