@@ -18,7 +18,7 @@ from flashsac.config.schema import EnvConfig, RunConfig
 from flashsac.envs.action_bounds import joint_limit_bounds
 from flashsac.envs.bounded import BoundedEnv, BoundsError, apply_bounds, env_joint_limits
 from flashsac.envs.protocol import VecEnv
-from flashsac.envs.registry import check_env, make_raw_env
+from flashsac.envs.registry import make_raw_env
 from flashsac.runtime.device import resolve_device
 from flashsac.tools.doctor.checks import (
     ActionStats,
@@ -100,7 +100,6 @@ def diagnose(cfg: RunConfig, out_dir: Path, steps: int | None = None) -> DoctorR
         steps: Vector steps per action source; ``None`` rolls one episode and a little.
     """
     e = cfg.env
-    check_env(e.name, e.task)
     device = resolve_device(e.device, "env.device")
     raw = make_raw_env(e, cfg.seed, device)
     try:
