@@ -17,9 +17,9 @@ TRAIN_HELP = f"""usage: flashsac train [key=value ...]
 
 Hydra override syntax. resume=<run_dir> continues a run from its newest checkpoint (only budgets,
 intervals and logging may change then). Groups: env={"|".join(FAMILIES)} (the simulator family),
-preset=small|cpu|gpu|<family> (the regime; default: the env family's own). Keys: seed, device, env.task,
-env.num_envs, env.action_bounds=env|joint_limits|symmetric|scalar, agent.*, buffer.*, train.*, logging.*
-(see flashsac/config/schema.py). Add --dry-run to print the resolved config and exit. Before training on a new
+preset=cpu|gpu|small|quick|genesis_cpu (the regime; default: the one the family names). Keys: seed, device,
+env.task, env.num_envs, env.action_bounds=env|joint_limits|symmetric|scalar, agent.*, buffer.*, train.*,
+logging.* (see flashsac/config/schema.py). Add --dry-run to print the resolved config and exit. Before training on a new
 robot, `flashsac doctor` with the same overrides shows how its actions meet their bounds.
 
 examples:

@@ -1,6 +1,6 @@
 """``flashsac bench gpu-smoke``: train each GPU simulator for a few minutes at 1024 envs; report env-steps/s, updates/s.
 
-For a GPU machine. Each family runs ``flashsac train env=<family> preset=<family>`` (the paper's GPU regime:
+For a GPU machine. Each family runs ``flashsac train env=<family>`` (its default regime, the paper's GPU regime:
 batch 2048, 2 updates per vector step, AMP, buffer on the GPU) in its own process, is stopped with SIGINT after
 ``--minutes``, and its logged ``perf/*`` rates are read back: the warm-up rate (random actions, no updates) and
 the learning rate (after ``buffer.min_size``), each the mean over the records of that phase. A family whose
@@ -91,7 +91,6 @@ def main(argv: list[str]) -> int:
             continue
         overrides = [
             f"env={name}",
-            f"preset={name}",
             f"env.num_envs={args.num_envs}",
             f"env.device={args.device}",
             f"device={args.device}",
