@@ -30,7 +30,7 @@ from flashsac.checkpointing.run_files import (
     restore_rng,
 )
 from flashsac.checkpointing.scalar_rewind import rewind_scalar_files
-from flashsac.config.derive import derive
+from flashsac.config.derive import derive, whole_rounds
 from flashsac.config.schema import RunConfig
 from flashsac.config.validate import ConfigError
 from flashsac.envs.protocol import Step, VecEnv, spec_to_dict
@@ -42,12 +42,10 @@ from flashsac.logging import MetricAccumulator, ScalarLogger, TrainingProgress
 from flashsac.runtime.device import resolve_device
 from flashsac.runtime.finite_guard import FiniteGuard
 from flashsac.runtime.interrupt import InterruptRequest, defer_sigint
-from flashsac.runtime.seeding import seed_everything
+from flashsac.runtime.seeding import EVAL_SEED_OFFSET, seed_everything
 
 __all__ = ["TrainResult", "Trainer"]
 
-_OBS_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-_EVAL_SEED_OFFSET = 1_000_003  # evaluation episodes never reuse the training seeds
 _CHECKPOINT_FORMAT = 1
 _GUARDED_METRICS = ("critic/loss", "actor/loss", "temperature/loss", "critic/grad_norm", "actor/grad_norm")
 
@@ -118,7 +116,7 @@ class Trainer:
         self.eval_env: VecEnv = (
             self.env
             if spec.shares_instance
-            else make_env_from_config(e, cfg.seed + _EVAL_SEED_OFFSET, env_device, num_envs=e.num_eval_envs)
+            else make_env_from_config(e, cfg.seed + EVAL_SEED_OFFSET, env_device, num_envs=e.num_eval_envs)
         )
         if spec.shares_instance:
             self._check_shared_eval_episodes()
@@ -143,7 +141,7 @@ class Trainer:
             gamma=cfg.agent.gamma,
             device=buffer_device,
             critic_obs_dim=spec.critic_obs_dim,
-            obs_dtype=_OBS_DTYPES[cfg.buffer.obs_dtype],
+            obs_dtype=getattr(torch, cfg.buffer.obs_dtype),  # one of OBS_DTYPES (config rule)
             max_episode_steps=spec.max_episode_steps,
             generator=generator,
         )
@@ -316,7 +314,7 @@ class Trainer:
             lambda o: self.agent.act(o, deterministic=True),
             self.eval_env,
             self.derived.num_eval_episodes,
-            seed=self.cfg.seed + _EVAL_SEED_OFFSET + len(result.eval_env_steps) * 1000,
+            seed=self.cfg.seed + EVAL_SEED_OFFSET + len(result.eval_env_steps) * 1000,
         )
         scalars = outcome.scalars()
         logger.log(self.env_steps, scalars)
@@ -330,7 +328,7 @@ class Trainer:
         """Evaluation on the training instance runs whole rounds of ``env.num_envs``: fit the episode count."""
         e, t = self.cfg.env, self.cfg.train
         if not t.num_eval_episodes:  # automatic: the fewest whole rounds of the training envs (at least one)
-            self.derived = dataclasses.replace(self.derived, num_eval_episodes=e.num_envs)
+            self.derived = dataclasses.replace(self.derived, num_eval_episodes=whole_rounds(1, e.num_envs))
         elif t.num_eval_episodes % e.num_envs:
             self.env.close()
             raise ConfigError(
@@ -344,7 +342,7 @@ class Trainer:
         record_training_video(
             lambda o: self.agent.act(o.to(self.device), deterministic=True),
             e,
-            self.cfg.seed + _EVAL_SEED_OFFSET,
+            self.cfg.seed + EVAL_SEED_OFFSET,
             self.env_device,
             self.run_dir / "videos" / f"step_{self.env_steps}.mp4",
             logger.tensorboard_writer,

@@ -22,10 +22,11 @@ import torch
 
 from flashsac.buffers.batch import Batch
 from flashsac.buffers.final_obs import FinalObsStore, default_final_obs_capacity
+from flashsac.config.schema import OBS_DTYPES
 
 __all__ = ["ReplayBuffer"]
 
-_OBS_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
+_OBS_DTYPES = tuple(getattr(torch, name) for name in OBS_DTYPES)
 
 
 class ReplayBuffer:

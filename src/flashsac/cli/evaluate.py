@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from flashsac.checkpointing.checkpoint_file import CheckpointError
+from flashsac.config.derive import MIN_AUTO_EVAL_EPISODES, whole_rounds
 from flashsac.config.validate import ConfigError
 from flashsac.envs.protocol import EnvSpec, Step, VecEnv
 from flashsac.envs.registry import make_env_from_config
@@ -32,13 +33,10 @@ from flashsac.evaluation.evaluate import EvalResult, evaluate
 from flashsac.evaluation.policy import LoadedPolicy, load_policy
 from flashsac.evaluation.video import default_fps, record_rollout, write_mp4
 from flashsac.runtime.device import resolve_device
+from flashsac.runtime.seeding import EVAL_SEED_OFFSET
 
 __all__ = ["EVAL_HELP", "PLAY_HELP", "UsageError", "run_eval", "run_play"]
 
-# The offset the trainer adds to the run seed for its evaluation envs: evaluation never replays the starts of
-# training episodes.
-EVAL_SEED_OFFSET = 1_000_003
-_MIN_EPISODES = 10
 _FALLBACK_LIMIT = 1000  # steps per episode shown by the progress bar when the task has no time limit
 
 
@@ -231,7 +229,7 @@ def run_eval(argv: list[str]) -> int:
         episodes = args.episodes
         num_envs = min(num_envs, episodes)  # never step envs whose episodes would all be discarded
     else:
-        episodes = num_envs * math.ceil(max(_MIN_EPISODES, cfg.train.num_eval_episodes or 0) / num_envs)
+        episodes = whole_rounds(max(MIN_AUTO_EVAL_EPISODES, cfg.train.num_eval_episodes or 0), num_envs)
     rounds = math.ceil(episodes / num_envs)
     out = args.out or _run_dir(args.checkpoint) / f"eval_{args.checkpoint.stem}.json"
 

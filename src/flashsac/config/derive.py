@@ -7,9 +7,15 @@ from dataclasses import dataclass
 
 from flashsac.config.schema import RunConfig
 
-__all__ = ["Derived", "derive"]
+__all__ = ["MIN_AUTO_EVAL_EPISODES", "Derived", "derive", "whole_rounds"]
 
-_MIN_AUTO_EVAL_EPISODES = 10
+MIN_AUTO_EVAL_EPISODES = 10
+"""Episodes an automatic evaluation runs at least (``train.num_eval_episodes=null``, ``flashsac eval``)."""
+
+
+def whole_rounds(at_least: int, num_envs: int) -> int:
+    """The fewest episodes ``>= at_least`` that ``num_envs`` envs run in whole rounds (a multiple of ``num_envs``)."""
+    return num_envs * math.ceil(at_least / num_envs)
 
 
 @dataclass(frozen=True)
@@ -39,5 +45,5 @@ def derive(cfg: RunConfig) -> Derived:
     total_updates = max(1, math.floor((num_iterations - warmup_iterations) * cfg.train.updates_per_vector_step))
     g_max = cfg.agent.normalized_g_max
     eval_envs = cfg.env.num_eval_envs
-    num_eval_episodes = cfg.train.num_eval_episodes or eval_envs * math.ceil(_MIN_AUTO_EVAL_EPISODES / eval_envs)
+    num_eval_episodes = cfg.train.num_eval_episodes or whole_rounds(MIN_AUTO_EVAL_EPISODES, eval_envs)
     return Derived(num_iterations, warmup_iterations, total_updates, (-g_max, g_max), num_eval_episodes)

@@ -284,7 +284,7 @@ class RunConfig:
 
     seed: int = checked(0, at_least(0))
     """Seed of torch, numpy and Python (runtime/seeding.py), of the first env reset and of the agent's
-    exploration noise; evaluation envs use ``seed + EVAL_SEED_OFFSET``."""
+    exploration noise; evaluation envs use ``seed + EVAL_SEED_OFFSET`` (runtime/seeding.py)."""
     device: str = checked("auto", DEVICE)
     """Learner device (networks, updates): ``auto`` (cuda when present, else cpu), ``cpu``, ``cuda``,
     ``cuda:N``; resolved by runtime/device.py before the run directory is written."""

@@ -7,7 +7,11 @@ import random
 import numpy as np
 import torch
 
-__all__ = ["seed_everything"]
+__all__ = ["EVAL_SEED_OFFSET", "seed_everything"]
+
+EVAL_SEED_OFFSET = 1_000_003
+"""Added to the run's seed for evaluation envs and ``flashsac eval``: evaluation episodes never reuse the training
+seeds (a prime, so offset seeds of nearby runs do not collide)."""
 
 
 def seed_everything(seed: int, deterministic: bool = False) -> None:

@@ -36,6 +36,7 @@ from typing import Any
 import torch
 
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError, check_env
+from flashsac.runtime.seeding import EVAL_SEED_OFFSET
 from flashsac.tools.bench.common import RESULTS_DIR, machine_info, png_path, write_json
 from flashsac.tools.bench.sb3_report import aggregate, plot, summary_line
 from flashsac.tools.bench.sb3_runs import execute, schedule
@@ -134,7 +135,7 @@ def notes(records: list[dict[str, Any]], threads: int) -> list[str]:
         "jsonl); SB3 model.learn(). Both exclude start-up, imports, network construction and evaluation. "
         "process_wall_s/process_cpu_s cover whole processes (flashsac: train + eval commands).",
         "Final return: deterministic policy, the same number of episodes, evaluation env seeded run seed + "
-        "1000003; flashsac via 'flashsac eval' on checkpoints/final.pt, SB3 via evaluate_policy.",
+        f"{EVAL_SEED_OFFSET}; flashsac via 'flashsac eval' on checkpoints/final.pt, SB3 via evaluate_policy.",
     ]
     fs, sb = _first_ok(records, "flashsac"), _first_ok(records, "sb3")
     if fs is not None:

@@ -21,9 +21,10 @@ from typing import Any
 
 import torch
 
-__all__ = ["EVAL_SEED_OFFSET", "SB3_FIX", "main", "run"]
+from flashsac.runtime.seeding import EVAL_SEED_OFFSET
 
-EVAL_SEED_OFFSET = 1_000_003
+__all__ = ["SB3_FIX", "main", "run"]
+
 """Added to the run seed for the evaluation env, as flashsac's trainer and ``flashsac eval`` do."""
 SB3_FIX = "pip install 'flashsac[bench]'"
 
