@@ -23,16 +23,6 @@ GROUPS = ("env", "preset")
 ConfigStore.instance().store(name="flashsac_schema", node=RunConfig)
 
 
-def _schema_node(path: list[str]) -> Any:
-    node: Any = RunConfig
-    for part in path:
-        fields = {f.name: f for f in dataclasses.fields(node)}
-        node = fields[part].type if part in fields else None
-        if isinstance(node, str):  # postponed annotations: resolve the dataclass by name
-            node = next((f.default_factory for f in dataclasses.fields(RunConfig) if f.name == part), None)
-    return node
-
-
 def _check_key(key: str) -> None:
     """Raise a ConfigError naming ``key`` and close valid keys if it is not in the schema."""
     parts = key.split(".")

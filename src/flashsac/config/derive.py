@@ -26,14 +26,12 @@ class Derived:
         num_iterations: Vector-env steps in the run (``num_env_steps / num_envs``, rounded up).
         warmup_iterations: Vector steps of uniform-random actions before the first update.
         total_updates: Updates the run will make (sets the LR schedule lengths).
-        value_support: ``(v_min, v_max)`` of the categorical critic.
         num_eval_episodes: Episodes per evaluation (whole rounds of the eval envs).
     """
 
     num_iterations: int
     warmup_iterations: int
     total_updates: int
-    value_support: tuple[float, float]
     num_eval_episodes: int
 
 
@@ -43,7 +41,6 @@ def derive(cfg: RunConfig) -> Derived:
     num_iterations = math.ceil(cfg.train.num_env_steps / num_envs)
     warmup_iterations = min(num_iterations, math.ceil(cfg.buffer.min_size / num_envs))
     total_updates = max(1, math.floor((num_iterations - warmup_iterations) * cfg.train.updates_per_vector_step))
-    g_max = cfg.agent.normalized_g_max
     eval_envs = cfg.env.num_eval_envs
     num_eval_episodes = cfg.train.num_eval_episodes or whole_rounds(MIN_AUTO_EVAL_EPISODES, eval_envs)
-    return Derived(num_iterations, warmup_iterations, total_updates, (-g_max, g_max), num_eval_episodes)
+    return Derived(num_iterations, warmup_iterations, total_updates, num_eval_episodes)

@@ -8,7 +8,7 @@ from typing import Any
 from flashsac.config.schema import AgentConfig, BufferConfig, EnvConfig, LoggingConfig, RunConfig, TrainConfig
 from flashsac.config.validate import ConfigError
 
-__all__ = ["config_from_dict", "config_to_dict"]
+__all__ = ["config_from_dict"]
 
 _SECTIONS: dict[str, type] = {
     "env": EnvConfig,
@@ -19,13 +19,8 @@ _SECTIONS: dict[str, type] = {
 }
 
 
-def config_to_dict(cfg: RunConfig) -> dict[str, Any]:
-    """The configuration as nested plain dicts."""
-    return dataclasses.asdict(cfg)
-
-
 def config_from_dict(data: dict[str, Any]) -> RunConfig:
-    """Rebuild a :class:`RunConfig` from :func:`config_to_dict` output.
+    """Rebuild a :class:`RunConfig` from ``dataclasses.asdict`` output (what checkpoints store).
 
     Raises:
         ConfigError: naming any key the current schema does not know (e.g. a checkpoint from another version).

@@ -159,7 +159,6 @@ def test_derive_hand_example() -> None:
             "buffer.capacity": 5000,
             "train.batch_size": 64,
             "train.updates_per_vector_step": 2.5,
-            "agent.normalized_g_max": 4.0,
         }
     )
     validate(cfg)
@@ -167,7 +166,6 @@ def test_derive_hand_example() -> None:
     assert derived.num_iterations == 63  # ceil(1000 / 16) = ceil(62.5)
     assert derived.warmup_iterations == 7  # ceil(100 / 16) = ceil(6.25)
     assert derived.total_updates == 140  # floor((63 - 7) * 2.5)
-    assert derived.value_support == (-4.0, 4.0)
 
 
 def test_derive_paper_cpu_regime() -> None:
