@@ -10,6 +10,7 @@ from flashsac.cli.compose import compose_config, config_to_yaml
 from flashsac.config.schema import RunConfig
 from flashsac.config.validate import validate
 from flashsac.envs.registry import FAMILIES, check_env
+from flashsac.runtime.device import check_devices
 
 __all__ = ["run_train", "TRAIN_HELP"]
 
@@ -37,11 +38,17 @@ def _run_dir(cfg: RunConfig) -> Path:
     return Path(cfg.logging.root_dir) / cfg.logging.group / f"{cfg.env.name}-{cfg.env.task}" / f"{stamp}_s{cfg.seed}"
 
 
-def prepare(overrides: list[str]) -> RunConfig:
-    """Compose and validate a run configuration and check its task, without starting anything."""
-    cfg = compose_config(overrides)
+def _check(cfg: RunConfig) -> None:
+    """Everything about ``cfg`` that can be checked before a file is written: values, devices, task."""
     validate(cfg)
+    check_devices(cfg)
     check_env(cfg.env.name, cfg.env.task)
+
+
+def prepare(overrides: list[str]) -> RunConfig:
+    """Compose and validate a run configuration, check its devices and task, without starting anything."""
+    cfg = compose_config(overrides)
+    _check(cfg)
     return cfg
 
 
@@ -58,8 +65,7 @@ def run_train(overrides: list[str], dry_run: bool = False) -> int:
         from flashsac.cli.resume import prepare_resume
 
         cfg, run_dir, payload = prepare_resume(resume, overrides)
-        validate(cfg)
-        check_env(cfg.env.name, cfg.env.task)
+        _check(cfg)
     else:
         cfg = prepare(overrides)
         run_dir = _run_dir(cfg)
