@@ -13,9 +13,9 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torch.utils.tensorboard import SummaryWriter
 
-from flashsac.evaluation import video
 from flashsac.envs.protocol import EnvSpec, Step
 from flashsac.envs.registry import make_env
+from flashsac.evaluation import video
 
 CPU = torch.device("cpu")
 
