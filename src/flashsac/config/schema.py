@@ -102,7 +102,7 @@ class AgentConfig:
 
 @dataclass
 class BufferConfig:
-    """Replay buffer (ARCHITECTURE.md section 4)."""
+    """Replay buffer (docs/algorithm.md section 6)."""
 
     capacity: int = 1_000_000
     """Transitions over all envs."""

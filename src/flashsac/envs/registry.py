@@ -66,10 +66,11 @@ FAMILIES: dict[str, _Family] = {
         "flashsac.envs.adapters.metaworld", "Meta-World v3 MT1 tasks (pip install 'flashsac[metaworld]')"
     ),
     "humanoid_bench": _Family(
-        "flashsac.envs.adapters.humanoid_bench", "HumanoidBench H1 tasks (installed from its repository, see README)"
+        "flashsac.envs.adapters.humanoid_bench",
+        "HumanoidBench H1 tasks (installed from its repository, see docs/install.md)",
     ),
     "isaaclab": _Family(
-        "flashsac.envs.adapters.isaaclab", "IsaacLab tasks, Isaac Sim + CUDA GPU needed (install: see README IsaacLab)"
+        "flashsac.envs.adapters.isaaclab", "IsaacLab tasks, Isaac Sim + CUDA GPU needed (install: see docs/install.md)"
     ),
     "mjlab": _Family("flashsac.envs.adapters.mjlab", "mjlab (MuJoCo-Warp) tasks (pip install 'flashsac[mjlab]')"),
     "playground": _Family(
