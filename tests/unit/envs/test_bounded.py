@@ -15,6 +15,8 @@ from flashsac.config.validate import ConfigError, validate
 from flashsac.envs import make_env
 from flashsac.envs.action_bounds import BOUNDS_MODES
 from flashsac.envs.bounded import BoundedEnv, BoundsChoice, BoundsError, PostResetFinalObs, apply_bounds
+from flashsac.envs.protocol import JointLimitedEnv, RenderableEnv, StatefulEnv
+from flashsac.envs.registry import family
 
 CPU = torch.device("cpu")
 
@@ -91,6 +93,30 @@ def test_wrapper_delegates_everything_else() -> None:
     assert env.render(0).shape[2] == 3
     assert set(env.state_dict()) == {"state", "elapsed", "generator"}
     run_suite(lambda limit: make_env("torch", "arm-reach", 3, 0, CPU, limit, bounds=BoundsChoice(mode="joint_limits")))
+
+
+def test_wrappers_offer_a_capability_exactly_when_the_wrapped_env_has_it() -> None:
+    bare = FakeEnv()
+    for wrapped in (BoundedEnv(bare, *_box(2)), PostResetFinalObs(bare)):
+        assert not isinstance(wrapped, StatefulEnv | JointLimitedEnv | RenderableEnv)
+        assert not hasattr(wrapped, "state_dict") and not hasattr(wrapped, "render")
+    arm = family("torch").make("arm-reach", 2, 0, CPU)
+    for wrapped in (BoundedEnv(arm, *_box(3)), PostResetFinalObs(BoundedEnv(arm, *_box(3)))):
+        assert isinstance(wrapped, StatefulEnv) and isinstance(wrapped, JointLimitedEnv)
+        assert isinstance(wrapped, RenderableEnv)
+        torch.testing.assert_close(wrapped.joint_limits().q0, arm.joint_limits().q0)
+
+
+def _box(dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return -torch.ones(dim), torch.ones(dim)
+
+
+@pytest.mark.parametrize("task", ["pendulum-swingup", "cartpole-balance", "arm-reach"])
+def test_builtin_torch_tasks_are_stateful_and_arm_reach_is_joint_limited(task: str) -> None:
+    env = family("torch").make(task, 2, 0, CPU)
+    assert isinstance(env, StatefulEnv)
+    assert isinstance(env, JointLimitedEnv) == (task == "arm-reach")
+    assert isinstance(make_env("torch", task, 2, 0, CPU, bounds=BoundsChoice(mode="scalar")), StatefulEnv)
 
 
 def test_post_reset_ablation_hands_over_the_next_episodes_first_observation() -> None:
