@@ -1,13 +1,8 @@
 """Simulator families by name: task lists, install checks and factories, all imported lazily.
 
-A family is a module under ``flashsac.envs.adapters`` (or ``flashsac.envs.torch_tasks``) exposing:
-
-* ``TASKS_HINT: str`` -- a short human description of the task names, for error messages;
-* ``list_tasks() -> list[str]`` -- valid task names (may import the simulator package, never starts it);
-* ``require() -> None`` -- raises :class:`MissingSimulatorError` with the install command when absent;
-* ``make(task, num_envs, seed, device, max_episode_steps, render=False) -> VecEnv`` (``render=True`` asks for
-  an env whose ``render(env_index)`` works; families that cannot render may omit the keyword);
-* optionally ``SOLVED_RETURNS: dict[str, float]`` -- mean evaluation return at which a task counts as solved.
+A family is a module under ``flashsac.envs.adapters`` (or ``flashsac.envs.torch_tasks``) that satisfies
+:class:`EnvFamily`; each one ends with an ``if TYPE_CHECKING:`` assignment of itself to an ``EnvFamily``-typed
+name, so pyright reports a family that lacks a member or has a wrong signature.
 
 The trainer and CLI only ever call :func:`check_env` (before anything starts) and :func:`make_env`.
 """
@@ -16,9 +11,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, cast, runtime_checkable
 
 import torch
 
@@ -27,6 +22,7 @@ from flashsac.envs.protocol import VecEnv, validate_spec
 
 __all__ = [
     "FAMILIES",
+    "EnvFamily",
     "MissingSimulatorError",
     "RenderError",
     "UnknownTaskError",
@@ -47,6 +43,40 @@ class UnknownTaskError(ValueError):
 
 class RenderError(RuntimeError):
     """An env cannot render frames (not built for it, or no usable offscreen OpenGL); says how to fix it."""
+
+
+@runtime_checkable
+class EnvFamily(Protocol):
+    """What a simulator family module offers the registry (module-level names, checked by pyright)."""
+
+    @property
+    def TASKS_HINT(self) -> str:
+        """A short human description of the task names, for error messages."""
+        ...
+
+    @property
+    def SOLVED_RETURNS(self) -> Mapping[str, float]:
+        """Mean evaluation return at which a task counts as solved (tasks without one are absent)."""
+        ...
+
+    def require(self) -> None:
+        """Raise :class:`MissingSimulatorError` with the install command when the simulator is absent."""
+        ...
+
+    def list_tasks(self) -> list[str]:
+        """Valid task names (may import the simulator package, never starts it)."""
+        ...
+
+    def make(
+        self, task: str, num_envs: int, seed: int, device: torch.device, max_episode_steps: int | None = None
+    ) -> VecEnv:
+        """Build ``num_envs`` environments of ``task`` behind the env contract.
+
+        Families that can render also take ``render: bool = False`` (``True`` asks for an env whose
+        ``render(env_index)`` works); family options (``env.options``) are further keywords, by name or as
+        ``**options``. :func:`make_env` passes only keywords the family's ``make`` takes.
+        """
+        ...
 
 
 @dataclass(frozen=True)
@@ -86,7 +116,7 @@ FAMILIES: dict[str, _Family] = {
 }
 
 
-def family(name: str) -> ModuleType:
+def family(name: str) -> EnvFamily:
     """Import and return the family module for ``env.name``.
 
     Raises:
@@ -95,7 +125,8 @@ def family(name: str) -> ModuleType:
     if name not in FAMILIES:
         choices = ", ".join(f"{k} ({v.description})" for k, v in FAMILIES.items())
         raise UnknownTaskError(f"env.name={name!r} is not a simulator family. Valid choices: {choices}.")
-    return importlib.import_module(FAMILIES[name].module)
+    # Why the cast: every family module asserts (for pyright) that it is an EnvFamily; see this module's docstring.
+    return cast(EnvFamily, importlib.import_module(FAMILIES[name].module))
 
 
 def check_env(name: str, task: str) -> None:
@@ -177,4 +208,4 @@ def make_env(
 
 def solved_return(name: str, task: str) -> float | None:
     """The family's "solved" evaluation-return threshold for ``task``, or ``None`` if it defines none."""
-    return getattr(family(name), "SOLVED_RETURNS", {}).get(task)
+    return family(name).SOLVED_RETURNS.get(task)

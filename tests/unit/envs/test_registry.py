@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import subprocess
 import sys
 import types
@@ -10,7 +12,7 @@ import pytest
 import torch
 
 from flashsac.envs import MissingSimulatorError, UnknownTaskError, VecEnv, check_env, make_env
-from flashsac.envs.registry import family
+from flashsac.envs.registry import FAMILIES, EnvFamily, family
 
 MUJOCO_V5 = {
     "Ant-v5",
@@ -107,3 +109,14 @@ def test_dmc_require_missing_gives_reason_and_install_command(monkeypatch: pytes
     with pytest.raises(MissingSimulatorError, match=r"dm_control.*pip install 'flashsac\[dmc\]'") as err:
         family("dmc").require()
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", sorted(FAMILIES))
+def test_every_family_module_is_an_env_family_and_asserts_it_for_pyright(name: str) -> None:
+    module = importlib.import_module(FAMILIES[name].module)
+    assert isinstance(module, EnvFamily)
+    assert all(isinstance(value, float) for value in module.SOLVED_RETURNS.values())
+    # pyright checks the module against EnvFamily through this assignment (registry docstring).
+    source = inspect.getsource(module)
+    assert f"import {FAMILIES[name].module} as _this_module" in source
+    assert "_family: EnvFamily = _this_module" in source

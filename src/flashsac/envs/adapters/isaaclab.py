@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -40,7 +40,7 @@ from flashsac.envs.adapters.manager_based import (
 from flashsac.envs.adapters.package_info import installed_version
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
-__all__ = ["INSTALL", "TASKS", "TASKS_HINT", "list_tasks", "make", "require"]
+__all__ = ["INSTALL", "TASKS", "SOLVED_RETURNS", "TASKS_HINT", "list_tasks", "make", "require"]
 
 TASKS: dict[str, str] = {
     "Isaac-Repose-Cube-Shadow-Direct-v0": "Isaac-Reorient-Cube-Shadow-Direct",
@@ -59,6 +59,7 @@ TASKS: dict[str, str] = {
 """Paper task (IsaacLab 2.x gym id) -> the same task's IsaacLab 3.x id."""
 
 TASKS_HINT = "the paper's IsaacLab tasks by their 2.x gym ids, e.g. Isaac-Velocity-Flat-Anymal-D-v0"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 # Direct envs whose _get_dones tests episode_length_buf >= max_episode_length - 1.
 _TIME_LIMIT_OFFSET = {"Isaac-Repose-Cube-Shadow-Direct-v0": 1, "Isaac-Repose-Cube-Allegro-Direct-v0": 1}
 _MAJORS = (2, 3)
@@ -202,3 +203,10 @@ def make(
     )
     vec.reset(seed)
     return vec
+
+
+if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
+    import flashsac.envs.adapters.isaaclab as _this_module
+    from flashsac.envs.registry import EnvFamily
+
+    _family: EnvFamily = _this_module

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -58,6 +58,7 @@ __all__ = [
     "PINNED_VERSION",
     "REWARD_MODES",
     "TASKS",
+    "SOLVED_RETURNS",
     "TASKS_HINT",
     "ManiSkillVecEnv",
     "list_tasks",
@@ -78,6 +79,7 @@ TASKS: tuple[str, ...] = (
 )
 """The paper's eight ManiSkill3 tasks (docs/algorithm.md section 8), under ManiSkill's own gymnasium ids."""
 TASKS_HINT = "ManiSkill3 task ids, e.g. PokeCube-v1, PullCube-v1, RollBall-v1, UnitreeG1TransportBox-v1"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 PINNED_VERSION = "3.0.1"
 INSTALL_COMMAND = "pip install 'flashsac[maniskill]'"
 _NEEDS = (
@@ -345,3 +347,10 @@ def make(
     env = ManiSkillVecEnv(task, vec, device, gym_utils.find_max_episode_steps_value(vec), can_render=render)
     env.reset(seed)
     return env
+
+
+if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
+    import flashsac.envs.adapters.maniskill as _this_module
+    from flashsac.envs.registry import EnvFamily
+
+    _family: EnvFamily = _this_module

@@ -31,7 +31,7 @@ import importlib
 import importlib.metadata
 import re
 from collections.abc import Callable
-from typing import Any, SupportsFloat
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import gymnasium as gym
 import torch
@@ -45,6 +45,7 @@ from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 __all__ = [
     "DEFAULT_EPISODE_STEPS",
     "MAX_EPISODE_STEPS",
+    "SOLVED_RETURNS",
     "TASKS_HINT",
     "ReseedOnReset",
     "SuccessReward",
@@ -55,6 +56,7 @@ __all__ = [
 ]
 
 TASKS_HINT = "Meta-World v3 MT1 tasks as mw-<task>, e.g. mw-reach, mw-assembly, mw-pick-place, mw-assembly_sparse"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 DEFAULT_EPISODE_STEPS = 200
 """The paper's episode length (Meta-World's own default is 500)."""
 MAX_EPISODE_STEPS = 500
@@ -219,3 +221,10 @@ def make(
     env = GymnasiumVecEnv(task, [factory(seed + i) for i in range(num_envs)], device, max_episode_steps=limit)
     env.reset(seed)
     return env
+
+
+if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
+    import flashsac.envs.adapters.metaworld as _this_module
+    from flashsac.envs.registry import EnvFamily
+
+    _family: EnvFamily = _this_module

@@ -23,7 +23,7 @@ which ``scene.num_envs``, ``seed`` and (for a time-limit override) ``episode_len
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -37,7 +37,7 @@ from flashsac.envs.adapters.manager_based import (
 from flashsac.envs.adapters.package_info import installed_version, release_parts
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
-__all__ = ["TASKS", "TASKS_HINT", "list_tasks", "make", "require"]
+__all__ = ["TASKS", "SOLVED_RETURNS", "TASKS_HINT", "list_tasks", "make", "require"]
 
 TASKS = (
     "Mjlab-Velocity-Flat-Unitree-G1",
@@ -51,6 +51,7 @@ TASKS = (
 """The paper's mjlab tasks (docs/algorithm.md section 8), by their ids in ``mjlab.tasks.registry``."""
 
 TASKS_HINT = "mjlab task ids, e.g. Mjlab-Velocity-Flat-Unitree-Go1 or Mjlab-Cartpole-Balance"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 _FIX = "pip install 'flashsac[mjlab]' (mjlab pins mujoco 3.11: use a venv of its own)"
 # cfg.auto_reset, on which the exact final observation rests, is in mjlab 1.6.
 _MIN_VERSION = (1, 6)
@@ -145,3 +146,10 @@ def make(
     )
     vec.reset(seed)
     return vec
+
+
+if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
+    import flashsac.envs.adapters.mjlab as _this_module
+    from flashsac.envs.registry import EnvFamily
+
+    _family: EnvFamily = _this_module

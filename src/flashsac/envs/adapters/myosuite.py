@@ -24,7 +24,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -35,7 +35,7 @@ from flashsac.envs.adapters.package_info import import_simulator, installed_vers
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
-__all__ = ["TASKS", "TASKS_HINT", "MyoSuccess", "list_tasks", "make", "require"]
+__all__ = ["TASKS", "SOLVED_RETURNS", "TASKS_HINT", "MyoSuccess", "list_tasks", "make", "require"]
 
 TASKS: dict[str, str] = {
     "myo-reach": "myoHandReachFixed-v0",
@@ -52,6 +52,7 @@ TASKS: dict[str, str] = {
 """Paper task name -> MyoSuite gymnasium id."""
 
 TASKS_HINT = "MyoSuite hand tasks myo-{reach,pose,obj-hold,key-turn,pen-twirl}[-hard], e.g. myo-key-turn-hard"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 _FIX = "pip install 'flashsac[myosuite]'"
 _MYOSUITE_MAJOR = 3
 # Oldest mujoco that builds every hand model of myosuite 3.0.0 (3.6.0 fails in MjSpec calls); 5.x is unknown.
@@ -163,3 +164,10 @@ def make(
     env = GymnasiumVecEnv(task, factories, device, max_episode_steps=max_episode_steps, joint_names=gym_joint_names)
     env.reset(seed)
     return env
+
+
+if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
+    import flashsac.envs.adapters.myosuite as _this_module
+    from flashsac.envs.registry import EnvFamily
+
+    _family: EnvFamily = _this_module

@@ -20,6 +20,7 @@ infinite box for Panda (the example clips nothing). The paper trains in ``[-1, 1
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -27,10 +28,11 @@ from flashsac.envs.adapters.genesis.runtime import init_genesis, require
 from flashsac.envs.protocol import VecEnv
 from flashsac.envs.registry import UnknownTaskError
 
-__all__ = ["PAPER_ACTION_BOUNDS", "TASKS", "TASKS_HINT", "list_tasks", "make", "require"]
+__all__ = ["PAPER_ACTION_BOUNDS", "TASKS", "SOLVED_RETURNS", "TASKS_HINT", "list_tasks", "make", "require"]
 
 TASKS = ("go2-walk_easy", "go2-walk", "panda-grasp")
 TASKS_HINT = "Genesis tasks go2-walk_easy, go2-walk, panda-grasp"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 PAPER_ACTION_BOUNDS: dict[str, float] = {"go2-walk_easy": 3.0, "go2-walk": 3.0, "panda-grasp": 1.0}
 """The reference's ``action_range`` per task: the half-width of the paper's ``env.action_bounds=scalar`` box."""
 
@@ -94,3 +96,10 @@ def make(
     if privileged_critic is not None:
         cfg = dataclasses.replace(cfg, privileged=privileged_critic)
     return Go2Env(task, cfg, num_envs, seed, genesis_device, max_episode_steps, render)
+
+
+if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
+    import flashsac.envs.adapters.genesis as _this_module
+    from flashsac.envs.registry import EnvFamily
+
+    _family: EnvFamily = _this_module

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -29,12 +29,13 @@ from flashsac.envs.adapters.package_info import import_simulator, installed_vers
 from flashsac.envs.protocol import VecEnv
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
-__all__ = ["JOYSTICK_TASKS", "TASKS_HINT", "list_tasks", "make", "require"]
+__all__ = ["JOYSTICK_TASKS", "SOLVED_RETURNS", "TASKS_HINT", "list_tasks", "make", "require"]
 
 TASKS_HINT = (
     "MuJoCo Playground tasks by Playground's names: the DM Control suite (CartpoleBalance, PendulumSwingup, "
     "CheetahRun, ...) and G1JoystickFlatTerrain, G1JoystickRoughTerrain, T1JoystickFlatTerrain, T1JoystickRoughTerrain"
 )
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 JOYSTICK_TASKS = (
     "G1JoystickFlatTerrain",
     "G1JoystickRoughTerrain",
@@ -118,3 +119,10 @@ def make(
     return PlaygroundVecEnv(
         task, num_envs, seed, device, max_episode_steps=max_episode_steps, render=render, package=_playground()
     )
+
+
+if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
+    import flashsac.envs.adapters.playground as _this_module
+    from flashsac.envs.registry import EnvFamily
+
+    _family: EnvFamily = _this_module
