@@ -35,7 +35,7 @@ from flashsac.envs.adapters.manager_based import (
     ManagerBasedVecEnv,
     as_torch,
     episode_length_s,
-    per_joint,
+    joint_position_terms,
 )
 from flashsac.envs.adapters.package_info import installed_version
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
@@ -136,24 +136,14 @@ def _joint_terms(env: Any) -> list[JointPositionTerm] | None:
     if manager is None:  # direct envs map actions to joint targets in their own code
         return None
     joint_position = importlib.import_module("isaaclab.envs.mdp.actions").JointPositionAction
-    terms = []
-    for name in manager.active_terms:
-        term = manager.get_term(name)
-        if not isinstance(term, joint_position):
-            return None
+
+    def read(term: Any) -> tuple[Any, torch.Tensor, Any, Any]:
         soft = as_torch(env.scene[term.cfg.asset_name].data.soft_joint_pos_limits)[0]
         ids = term._joint_ids
         soft = soft[ids] if isinstance(ids, slice) else soft[torch.as_tensor(ids, device=soft.device)]
-        count = term.action_dim
-        terms.append(
-            JointPositionTerm(
-                names=tuple(term._joint_names),
-                soft_limits=soft.to(torch.float32).clone(),
-                q0=per_joint(term._offset, count, soft.device),
-                scale=per_joint(term._scale, count, soft.device),
-            )
-        )
-    return terms
+        return term._joint_names, soft, term._offset, term._scale
+
+    return joint_position_terms(manager, joint_position, read)
 
 
 def make(

@@ -32,7 +32,7 @@ from flashsac.envs.adapters.manager_based import (
     JointPositionTerm,
     ManagerBasedVecEnv,
     episode_length_s,
-    per_joint,
+    joint_position_terms,
 )
 from flashsac.envs.adapters.package_info import installed_version, release_parts
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
@@ -85,23 +85,12 @@ def _joint_terms(env: Any) -> list[JointPositionTerm] | None:
     ``data.soft_joint_pos_limits`` (joint ranges shrunk by ``soft_joint_pos_limit_factor``).
     """
     joint_position = importlib.import_module("mjlab.envs.mdp.actions").JointPositionAction
-    manager = env.action_manager
-    terms = []
-    for name in manager.active_terms:
-        term = manager.get_term(name)
-        if not isinstance(term, joint_position):
-            return None
+
+    def read(term: Any) -> tuple[Any, torch.Tensor, Any, Any]:
         soft = env.scene[term.cfg.entity_name].data.soft_joint_pos_limits[0][term.target_ids]
-        count = term.action_dim
-        terms.append(
-            JointPositionTerm(
-                names=tuple(term.target_names),
-                soft_limits=soft.to(torch.float32).clone(),
-                q0=per_joint(term.offset, count, soft.device),
-                scale=per_joint(term.scale, count, soft.device),
-            )
-        )
-    return terms
+        return term.target_names, soft, term.offset, term.scale
+
+    return joint_position_terms(env.action_manager, joint_position, read)
 
 
 def make(
