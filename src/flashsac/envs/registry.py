@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast, runtime_checkable
@@ -43,6 +44,19 @@ class UnknownTaskError(ValueError):
 
 class RenderError(RuntimeError):
     """An env cannot render frames (not built for it, or no usable offscreen OpenGL); says how to fix it."""
+
+    @classmethod
+    def offscreen_gl(cls, task: str, exc: Exception) -> RenderError:
+        """The error for a MuJoCo offscreen render of ``task`` that failed with ``exc``.
+
+        Whatever the GL backend raised, the fix is the same: an EGL or OSMesa library and ``MUJOCO_GL``.
+        """
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return cls(
+            f"Task {task!r} cannot render offscreen with MUJOCO_GL={os.environ.get('MUJOCO_GL', '<unset>')} "
+            f"({type(exc).__name__}: {reason}); fix: install libEGL (apt-get install libegl1) and set "
+            "MUJOCO_GL=egl, or install libOSMesa (apt-get install libosmesa6) and set MUJOCO_GL=osmesa."
+        )
 
 
 @runtime_checkable
