@@ -1,8 +1,8 @@
 """Simulator families by name: task lists, install checks and factories, all imported lazily.
 
 A family is a module under ``flashsac.envs.adapters`` (or ``flashsac.envs.torch_tasks``) that satisfies
-:class:`EnvFamily`; each one ends with an ``if TYPE_CHECKING:`` assignment of itself to an ``EnvFamily``-typed
-name, so pyright reports a family that lacks a member or has a wrong signature.
+:class:`EnvFamily`; :mod:`flashsac.envs.adapters.families` lists every one typed as such, so pyright reports a family
+that lacks a member or has a wrong signature.
 
 The trainer and CLI only ever call :func:`check_env` (before anything starts) and :func:`make_env`.
 """
@@ -139,7 +139,7 @@ def family(name: str) -> EnvFamily:
     if name not in FAMILIES:
         choices = ", ".join(f"{k} ({v.description})" for k, v in FAMILIES.items())
         raise UnknownTaskError(f"env.name={name!r} is not a simulator family. Valid choices: {choices}.")
-    # Why the cast: every family module asserts (for pyright) that it is an EnvFamily; see this module's docstring.
+    # Why the cast: pyright checks every family module against EnvFamily in flashsac.envs.adapters.families.
     return cast(EnvFamily, importlib.import_module(FAMILIES[name].module))
 
 

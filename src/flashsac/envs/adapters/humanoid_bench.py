@@ -31,7 +31,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
-from typing import TYPE_CHECKING, Any, SupportsFloat
+from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import torch
@@ -204,10 +204,3 @@ def make(
     )
     env.reset(seed)
     return env
-
-
-if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
-    import flashsac.envs.adapters.humanoid_bench as _this_module
-    from flashsac.envs.registry import EnvFamily
-
-    _family: EnvFamily = _this_module

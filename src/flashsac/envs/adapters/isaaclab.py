@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -193,10 +193,3 @@ def make(
     )
     vec.reset(seed)
     return vec
-
-
-if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
-    import flashsac.envs.adapters.isaaclab as _this_module
-    from flashsac.envs.registry import EnvFamily
-
-    _family: EnvFamily = _this_module

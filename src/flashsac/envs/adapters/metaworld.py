@@ -31,7 +31,7 @@ import importlib
 import importlib.metadata
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, SupportsFloat
+from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import torch
@@ -221,10 +221,3 @@ def make(
     env = GymnasiumVecEnv(task, [factory(seed + i) for i in range(num_envs)], device, max_episode_steps=limit)
     env.reset(seed)
     return env
-
-
-if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
-    import flashsac.envs.adapters.metaworld as _this_module
-    from flashsac.envs.registry import EnvFamily
-
-    _family: EnvFamily = _this_module

@@ -23,7 +23,7 @@ which ``scene.num_envs``, ``seed`` and (for a time-limit override) ``episode_len
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -135,10 +135,3 @@ def make(
     )
     vec.reset(seed)
     return vec
-
-
-if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
-    import flashsac.envs.adapters.mjlab as _this_module
-    from flashsac.envs.registry import EnvFamily
-
-    _family: EnvFamily = _this_module

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ctypes.util
 import importlib
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium as gym
 import torch
@@ -153,10 +153,3 @@ def make(
     )
     env.reset(seed)
     return env
-
-
-if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
-    import flashsac.envs.adapters.mujoco as _this_module
-    from flashsac.envs.registry import EnvFamily
-
-    _family: EnvFamily = _this_module

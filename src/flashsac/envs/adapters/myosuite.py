@@ -24,7 +24,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -164,10 +164,3 @@ def make(
     env = GymnasiumVecEnv(task, factories, device, max_episode_steps=max_episode_steps, joint_names=gym_joint_names)
     env.reset(seed)
     return env
-
-
-if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
-    import flashsac.envs.adapters.myosuite as _this_module
-    from flashsac.envs.registry import EnvFamily
-
-    _family: EnvFamily = _this_module

@@ -6,7 +6,6 @@ They are the embedded default task and the stand-in for GPU simulators in tests 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import torch
 
@@ -63,10 +62,3 @@ __all__ = [
     "make",
     "require",
 ]
-
-
-if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
-    import flashsac.envs.torch_tasks as _this_module
-    from flashsac.envs.registry import EnvFamily
-
-    _family: EnvFamily = _this_module

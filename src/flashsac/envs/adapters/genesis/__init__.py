@@ -20,7 +20,6 @@ infinite box for Panda (the example clips nothing). The paper trains in ``[-1, 1
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
 
 import torch
 
@@ -96,10 +95,3 @@ def make(
     if privileged_critic is not None:
         cfg = dataclasses.replace(cfg, privileged=privileged_critic)
     return Go2Env(task, cfg, num_envs, seed, genesis_device, max_episode_steps, render)
-
-
-if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
-    import flashsac.envs.adapters.genesis as _this_module
-    from flashsac.envs.registry import EnvFamily
-
-    _family: EnvFamily = _this_module

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 
@@ -119,10 +119,3 @@ def make(
     return PlaygroundVecEnv(
         task, num_envs, seed, device, max_episode_steps=max_episode_steps, render=render, package=_playground()
     )
-
-
-if TYPE_CHECKING:  # pyright checks this family module against the registry's contract
-    import flashsac.envs.adapters.playground as _this_module
-    from flashsac.envs.registry import EnvFamily
-
-    _family: EnvFamily = _this_module
