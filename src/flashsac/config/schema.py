@@ -190,7 +190,7 @@ class AgentConfig:
 
 @dataclass
 class BufferConfig:
-    """Replay buffer (ARCHITECTURE.md section 4), built by trainer.py as a ``ReplayBuffer`` (buffers/replay.py)."""
+    """Replay buffer (docs/algorithm.md section 6), built by trainer.py as a ``ReplayBuffer`` (buffers/replay.py)."""
 
     capacity: int = checked(1_000_000, at_least(1))
     """Transitions kept over all envs (the oldest are overwritten); ``capacity / env.num_envs`` steps per env."""

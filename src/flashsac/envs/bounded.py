@@ -13,14 +13,15 @@ episode end, as simulators without a true final observation do, so benchmarks ca
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
-from typing import Any
+from typing import Any, Self, cast
 
 import torch
 
 from flashsac.config.schema import EnvConfig
 from flashsac.envs.action_bounds import JointLimits, select_bounds
-from flashsac.envs.protocol import EnvSpec, Step, VecEnv
+from flashsac.envs.protocol import EnvSpec, JointLimitedEnv, RenderableEnv, StatefulEnv, Step, VecEnv
 
 __all__ = [
     "HUGE_BOUND",
@@ -42,15 +43,75 @@ class BoundsError(ValueError):
 
 def env_joint_limits(env: VecEnv) -> JointLimits | None:
     """The env's soft joint limits, default pose and action scale, when its adapter offers them."""
-    method = getattr(env, "joint_limits", None)
-    limits = method() if callable(method) else None
+    limits = env.joint_limits() if isinstance(env, JointLimitedEnv) else None
     if limits is not None and not isinstance(limits, JointLimits):
         raise TypeError(f"{env.spec.task}: joint_limits() returned {type(limits).__name__}, not JointLimits or None.")
     return limits
 
 
+class _ForwardsState:
+    """Offers :class:`StatefulEnv` through a wrapper whose inner env offers it."""
+
+    inner: Any  # a StatefulEnv: this class is mixed in only then (see _with_capabilities)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The inner env's state."""
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the inner env's state."""
+        self.inner.load_state_dict(state)
+
+
+class _ForwardsJointLimits:
+    """Offers :class:`JointLimitedEnv` through a wrapper whose inner env offers it."""
+
+    inner: Any  # a JointLimitedEnv: this class is mixed in only then
+
+    def joint_limits(self) -> JointLimits | None:
+        """The inner env's joint limits."""
+        return self.inner.joint_limits()
+
+
+class _ForwardsRender:
+    """Offers :class:`RenderableEnv` through a wrapper whose inner env offers it."""
+
+    inner: Any  # a RenderableEnv: this class is mixed in only then
+
+    def render(self, env_index: int = 0) -> Any:
+        """The inner env's frame of env ``env_index``."""
+        return self.inner.render(env_index)
+
+
+_FORWARDERS: tuple[tuple[type, type], ...] = (
+    (StatefulEnv, _ForwardsState),
+    (JointLimitedEnv, _ForwardsJointLimits),
+    (RenderableEnv, _ForwardsRender),
+)
+
+
+@functools.cache
+def _with_capabilities(wrapper: type, forwarders: tuple[type, ...]) -> type:
+    """``wrapper`` extended by the forwarders, one class per combination (same name, so reprs stay readable)."""
+    if not forwarders:
+        return wrapper
+    namespace = {"__module__": wrapper.__module__, "__qualname__": wrapper.__qualname__, "__doc__": wrapper.__doc__}
+    return type(wrapper.__name__, (wrapper, *forwarders), namespace)
+
+
 class BoundedEnv:
-    """An env whose spec carries another (finite) action box; everything else is delegated unchanged."""
+    """An env whose spec carries another (finite) action box; everything else is delegated unchanged.
+
+    The wrapper offers an optional capability (:class:`StatefulEnv`, :class:`JointLimitedEnv`,
+    :class:`RenderableEnv`) exactly when the wrapped env does, so ``isinstance`` checks on it stay truthful.
+    """
+
+    def __new__(cls, env: VecEnv, *args: Any, **kwargs: Any) -> Self:
+        """An instance of this wrapper extended by a forwarder for each capability ``env`` has."""
+        # Why a class per capability set rather than __getattr__: isinstance against the capability Protocols sees
+        # exactly the methods the wrapped env has.
+        forwarders = tuple(forwarder for capability, forwarder in _FORWARDERS if isinstance(env, capability))
+        return super().__new__(cast(type[Self], _with_capabilities(cls, forwarders)))
 
     def __init__(self, env: VecEnv, low: torch.Tensor, high: torch.Tensor) -> None:
         self.inner = env
@@ -74,10 +135,6 @@ class BoundedEnv:
     def close(self) -> None:
         """Close the inner env."""
         self.inner.close()
-
-    def __getattr__(self, name: str) -> Any:
-        # Why: render, joint_limits, state_dict and adapter extras stay reachable through the wrapper.
-        return getattr(self.inner, name)
 
 
 class PostResetFinalObs(BoundedEnv):

@@ -12,7 +12,6 @@ of them, and the spec says ``can_render=True``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -198,13 +197,7 @@ class GymnasiumVecEnv:
         try:
             frame = self._vec.envs[env_index].render()
         except Exception as exc:  # whatever the GL backend raises, the fix is the same
-            reason = " ".join(str(exc).split()) or type(exc).__name__
-            raise RenderError(
-                f"Task {self._spec.task!r} cannot render offscreen with MUJOCO_GL="
-                f"{os.environ.get('MUJOCO_GL', '<unset>')} ({type(exc).__name__}: {reason}); fix: install libEGL "
-                "(apt-get install libegl1) and set MUJOCO_GL=egl, or install libOSMesa "
-                "(apt-get install libosmesa6) and set MUJOCO_GL=osmesa."
-            ) from exc
+            raise RenderError.offscreen_gl(self._spec.task, exc) from exc
         frame = np.asarray(frame)
         if frame.ndim != 3 or frame.shape[-1] != 3:
             raise RenderError(f"Task {self._spec.task!r} rendered shape {frame.shape}; expected (H, W, 3) RGB.")

@@ -1,13 +1,8 @@
 """Simulator families by name: task lists, install checks and factories, all imported lazily.
 
-A family is a module under ``flashsac.envs.adapters`` (or ``flashsac.envs.torch_tasks``) exposing:
-
-* ``TASKS_HINT: str`` -- a short human description of the task names, for error messages;
-* ``list_tasks() -> list[str]`` -- valid task names (may import the simulator package, never starts it);
-* ``require() -> None`` -- raises :class:`MissingSimulatorError` with the install command when absent;
-* ``make(task, num_envs, seed, device, max_episode_steps, render=False) -> VecEnv`` (``render=True`` asks for
-  an env whose ``render(env_index)`` works; families that cannot render may omit the keyword);
-* optionally ``SOLVED_RETURNS: dict[str, float]`` -- mean evaluation return at which a task counts as solved.
+A family is a module under ``flashsac.envs.adapters`` (or ``flashsac.envs.torch_tasks``) that satisfies
+:class:`EnvFamily`; :mod:`flashsac.envs.adapters.families` lists every one typed as such, so pyright reports a family
+that lacks a member or has a wrong signature.
 
 The trainer and CLI only ever call :func:`check_env` (before anything starts) and :func:`make_env_from_config`;
 :func:`make_env` is the same by plain arguments (tests, adapters, benchmarks of one family).
@@ -17,9 +12,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
+from typing import Any, Protocol, cast, runtime_checkable
 
 import torch
 
@@ -29,6 +25,7 @@ from flashsac.envs.protocol import VecEnv, validate_spec
 
 __all__ = [
     "FAMILIES",
+    "EnvFamily",
     "MissingSimulatorError",
     "RenderError",
     "UnknownTaskError",
@@ -52,6 +49,53 @@ class UnknownTaskError(ValueError):
 class RenderError(RuntimeError):
     """An env cannot render frames (not built for it, or no usable offscreen OpenGL); says how to fix it."""
 
+    @classmethod
+    def offscreen_gl(cls, task: str, exc: Exception) -> RenderError:
+        """The error for a MuJoCo offscreen render of ``task`` that failed with ``exc``.
+
+        Whatever the GL backend raised, the fix is the same: an EGL or OSMesa library and ``MUJOCO_GL``.
+        """
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return cls(
+            f"Task {task!r} cannot render offscreen with MUJOCO_GL={os.environ.get('MUJOCO_GL', '<unset>')} "
+            f"({type(exc).__name__}: {reason}); fix: install libEGL (apt-get install libegl1) and set "
+            "MUJOCO_GL=egl, or install libOSMesa (apt-get install libosmesa6) and set MUJOCO_GL=osmesa."
+        )
+
+
+@runtime_checkable
+class EnvFamily(Protocol):
+    """What a simulator family module offers the registry (module-level names, checked by pyright)."""
+
+    @property
+    def TASKS_HINT(self) -> str:
+        """A short human description of the task names, for error messages."""
+        ...
+
+    @property
+    def SOLVED_RETURNS(self) -> Mapping[str, float]:
+        """Mean evaluation return at which a task counts as solved (tasks without one are absent)."""
+        ...
+
+    def require(self) -> None:
+        """Raise :class:`MissingSimulatorError` with the install command when the simulator is absent."""
+        ...
+
+    def list_tasks(self) -> list[str]:
+        """Valid task names (may import the simulator package, never starts it)."""
+        ...
+
+    def make(
+        self, task: str, num_envs: int, seed: int, device: torch.device, max_episode_steps: int | None = None
+    ) -> VecEnv:
+        """Build ``num_envs`` environments of ``task`` behind the env contract.
+
+        Families that can render also take ``render: bool = False`` (``True`` asks for an env whose
+        ``render(env_index)`` works); family options (``env.options``) are further keywords, by name or as
+        ``**options``. :func:`make_raw_env` passes only keywords the family's ``make`` takes.
+        """
+        ...
+
 
 @dataclass(frozen=True)
 class _Family:
@@ -70,10 +114,11 @@ FAMILIES: dict[str, _Family] = {
         "flashsac.envs.adapters.metaworld", "Meta-World v3 MT1 tasks (pip install 'flashsac[metaworld]')"
     ),
     "humanoid_bench": _Family(
-        "flashsac.envs.adapters.humanoid_bench", "HumanoidBench H1 tasks (installed from its repository, see README)"
+        "flashsac.envs.adapters.humanoid_bench",
+        "HumanoidBench H1 tasks (installed from its repository, see docs/install.md)",
     ),
     "isaaclab": _Family(
-        "flashsac.envs.adapters.isaaclab", "IsaacLab tasks, Isaac Sim + CUDA GPU needed (install: see README IsaacLab)"
+        "flashsac.envs.adapters.isaaclab", "IsaacLab tasks, Isaac Sim + CUDA GPU needed (install: see docs/install.md)"
     ),
     "mjlab": _Family("flashsac.envs.adapters.mjlab", "mjlab (MuJoCo-Warp) tasks (pip install 'flashsac[mjlab]')"),
     "playground": _Family(
@@ -89,7 +134,7 @@ FAMILIES: dict[str, _Family] = {
 }
 
 
-def family(name: str) -> ModuleType:
+def family(name: str) -> EnvFamily:
     """Import and return the family module for ``env.name``.
 
     Raises:
@@ -98,7 +143,8 @@ def family(name: str) -> ModuleType:
     if name not in FAMILIES:
         choices = ", ".join(f"{k} ({v.description})" for k, v in FAMILIES.items())
         raise UnknownTaskError(f"env.name={name!r} is not a simulator family. Valid choices: {choices}.")
-    return importlib.import_module(FAMILIES[name].module)
+    # Why the cast: pyright checks every family module against EnvFamily in flashsac.envs.adapters.families.
+    return cast(EnvFamily, importlib.import_module(FAMILIES[name].module))
 
 
 def check_env(name: str, task: str) -> None:
@@ -217,4 +263,4 @@ def make_env(
 
 def solved_return(name: str, task: str) -> float | None:
     """The family's "solved" evaluation-return threshold for ``task``, or ``None`` if it defines none."""
-    return getattr(family(name), "SOLVED_RETURNS", {}).get(task)
+    return family(name).SOLVED_RETURNS.get(task)

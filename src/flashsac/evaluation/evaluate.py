@@ -2,7 +2,7 @@
 
 Each eval env contributes exactly its first episode of a round (steps after its first episode end are
 masked out); ``num_episodes`` must be a multiple of the number of eval envs. Metrics: mean return, mean
-length, success at any step of the episode and success at its final step (ARCHITECTURE.md section 5).
+length, success at any step of the episode and success at its final step (docs/algorithm.md section 7.4).
 """
 
 from __future__ import annotations

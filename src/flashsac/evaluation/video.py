@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from flashsac.config.schema import EnvConfig
-from flashsac.envs.protocol import EnvSpec, VecEnv
+from flashsac.envs.protocol import EnvSpec, RenderableEnv, VecEnv
 from flashsac.envs.registry import RenderError, make_env_from_config
 
 if TYPE_CHECKING:  # only for annotations: importing it pulls in tensorboard
@@ -86,14 +86,13 @@ def record_rollout(
         RenderError: if the env cannot render.
     """
     spec = env.spec
-    render = getattr(env, "render", None)
-    if not spec.can_render or render is None:
+    if not spec.can_render or not isinstance(env, RenderableEnv):
         raise RenderError(f"{spec.task!r} cannot render frames (spec.can_render is False).")
     obs, _ = env.reset(seed)
     frames: list[np.ndarray] = []
     episode_return, length, ended = 0.0, 0, False
     while length < max_steps:
-        frames.append(np.asarray(render(0), dtype=np.uint8))
+        frames.append(np.asarray(env.render(0), dtype=np.uint8))
         step = env.step(policy(obs).to(spec.device))
         length += 1
         # One device sync per step is fine here: rendering already costs far more than a step.

@@ -14,6 +14,8 @@ from flashsac.config.schema import BOUNDS_MODES, AgentConfig, EnvConfig, RunConf
 from flashsac.config.validate import ConfigError, validate
 from flashsac.envs import make_env_from_config
 from flashsac.envs.bounded import BoundedEnv, BoundsError, PostResetFinalObs, apply_bounds
+from flashsac.envs.protocol import JointLimitedEnv, RenderableEnv, StatefulEnv
+from flashsac.envs.registry import family
 
 CPU = torch.device("cpu")
 
@@ -91,6 +93,31 @@ def test_wrapper_delegates_everything_else() -> None:
     assert set(env.state_dict()) == {"state", "elapsed", "generator"}
     arm = EnvConfig(name="torch", task="arm-reach", action_bounds="joint_limits")
     run_suite(lambda limit: make_env_from_config(dataclasses.replace(arm, max_episode_steps=limit), 0, CPU, num_envs=3))
+
+
+def test_wrappers_offer_a_capability_exactly_when_the_wrapped_env_has_it() -> None:
+    bare = FakeEnv()
+    for wrapped in (BoundedEnv(bare, *_box(2)), PostResetFinalObs(bare)):
+        assert not isinstance(wrapped, StatefulEnv | JointLimitedEnv | RenderableEnv)
+        assert not hasattr(wrapped, "state_dict") and not hasattr(wrapped, "render")
+    arm = family("torch").make("arm-reach", 2, 0, CPU)
+    for wrapped in (BoundedEnv(arm, *_box(3)), PostResetFinalObs(BoundedEnv(arm, *_box(3)))):
+        assert isinstance(wrapped, StatefulEnv) and isinstance(wrapped, JointLimitedEnv)
+        assert isinstance(wrapped, RenderableEnv)
+        torch.testing.assert_close(wrapped.joint_limits().q0, arm.joint_limits().q0)
+
+
+def _box(dim: int) -> tuple[torch.Tensor, torch.Tensor]:
+    return -torch.ones(dim), torch.ones(dim)
+
+
+@pytest.mark.parametrize("task", ["pendulum-swingup", "cartpole-balance", "arm-reach"])
+def test_builtin_torch_tasks_are_stateful_and_arm_reach_is_joint_limited(task: str) -> None:
+    env = family("torch").make(task, 2, 0, CPU)
+    assert isinstance(env, StatefulEnv)
+    assert isinstance(env, JointLimitedEnv) == (task == "arm-reach")
+    scalar_box = EnvConfig(name="torch", task=task, action_bounds="scalar")
+    assert isinstance(make_env_from_config(scalar_box, 0, CPU, num_envs=2), StatefulEnv)
 
 
 def test_post_reset_ablation_hands_over_the_next_episodes_first_observation() -> None:

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from flashsac.envs import MissingSimulatorError, UnknownTaskError, VecEnv, check_env, make_env
-from flashsac.envs.registry import family
+from flashsac.envs.adapters.families import FAMILY_MODULES
+from flashsac.envs.registry import FAMILIES, EnvFamily, family
 
 MUJOCO_V5 = {
     "Ant-v5",
@@ -107,3 +108,11 @@ def test_dmc_require_missing_gives_reason_and_install_command(monkeypatch: pytes
     with pytest.raises(MissingSimulatorError, match=r"dm_control.*pip install 'flashsac\[dmc\]'") as err:
         family("dmc").require()
     assert "\n" not in str(err.value)
+
+
+def test_the_pyright_checked_family_list_is_the_registrys() -> None:
+    assert list(FAMILY_MODULES) == list(FAMILIES)
+    for name, module in FAMILY_MODULES.items():
+        assert isinstance(module, types.ModuleType) and module.__name__ == FAMILIES[name].module
+        assert isinstance(module, EnvFamily)
+        assert all(isinstance(value, float) for value in module.SOLVED_RETURNS.values())

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from flashsac.envs.protocol import RenderableEnv
 from flashsac.envs.registry import MissingSimulatorError, RenderError, family, make_env
 
 CPU = torch.device("cpu")
@@ -23,7 +24,8 @@ def _assert_frame(frame: np.ndarray) -> None:
 def test_torch_tasks_draw_the_state_of_the_chosen_env(task: str) -> None:
     env = make_env("torch", task, 2, seed=0, device=CPU)
     assert env.spec.can_render
-    render: Any = getattr(env, "render")  # noqa: B009 - optional method, not part of the VecEnv protocol
+    assert isinstance(env, RenderableEnv)
+    render = env.render
     before = render(0)
     _assert_frame(before)
     assert np.array_equal(render(0), before), "rendering must not change the state"

@@ -31,9 +31,10 @@ from flashsac.envs.adapters.mujoco import RENDER_SIZE, actuated_joint_names, sel
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
-__all__ = ["DEFAULT_EPISODE_STEPS", "TASKS_HINT", "DMCEnv", "list_tasks", "make", "require"]
+__all__ = ["DEFAULT_EPISODE_STEPS", "SOLVED_RETURNS", "TASKS_HINT", "DMCEnv", "list_tasks", "make", "require"]
 
 TASKS_HINT = "DeepMind Control suite tasks as domain-task, e.g. cartpole-swingup, walker-walk, humanoid-run, dog-trot"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 DEFAULT_EPISODE_STEPS = 1000
 _FIX = "pip install 'flashsac[dmc]'"
 # Tasks whose reset needs an OpenGL context (quadruped-escape re-uploads its heightfield to it).

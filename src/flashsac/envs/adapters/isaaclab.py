@@ -35,12 +35,12 @@ from flashsac.envs.adapters.manager_based import (
     ManagerBasedVecEnv,
     as_torch,
     episode_length_s,
-    per_joint,
+    joint_position_terms,
 )
 from flashsac.envs.adapters.package_info import installed_version
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
-__all__ = ["INSTALL", "TASKS", "TASKS_HINT", "list_tasks", "make", "require"]
+__all__ = ["INSTALL", "TASKS", "SOLVED_RETURNS", "TASKS_HINT", "list_tasks", "make", "require"]
 
 TASKS: dict[str, str] = {
     "Isaac-Repose-Cube-Shadow-Direct-v0": "Isaac-Reorient-Cube-Shadow-Direct",
@@ -59,6 +59,7 @@ TASKS: dict[str, str] = {
 """Paper task (IsaacLab 2.x gym id) -> the same task's IsaacLab 3.x id."""
 
 TASKS_HINT = "the paper's IsaacLab tasks by their 2.x gym ids, e.g. Isaac-Velocity-Flat-Anymal-D-v0"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 # Direct envs whose _get_dones tests episode_length_buf >= max_episode_length - 1.
 _TIME_LIMIT_OFFSET = {"Isaac-Repose-Cube-Shadow-Direct-v0": 1, "Isaac-Repose-Cube-Allegro-Direct-v0": 1}
 _MAJORS = (2, 3)
@@ -135,24 +136,14 @@ def _joint_terms(env: Any) -> list[JointPositionTerm] | None:
     if manager is None:  # direct envs map actions to joint targets in their own code
         return None
     joint_position = importlib.import_module("isaaclab.envs.mdp.actions").JointPositionAction
-    terms = []
-    for name in manager.active_terms:
-        term = manager.get_term(name)
-        if not isinstance(term, joint_position):
-            return None
+
+    def read(term: Any) -> tuple[Any, torch.Tensor, Any, Any]:
         soft = as_torch(env.scene[term.cfg.asset_name].data.soft_joint_pos_limits)[0]
         ids = term._joint_ids
         soft = soft[ids] if isinstance(ids, slice) else soft[torch.as_tensor(ids, device=soft.device)]
-        count = term.action_dim
-        terms.append(
-            JointPositionTerm(
-                names=tuple(term._joint_names),
-                soft_limits=soft.to(torch.float32).clone(),
-                q0=per_joint(term._offset, count, soft.device),
-                scale=per_joint(term._scale, count, soft.device),
-            )
-        )
-    return terms
+        return term._joint_names, soft, term._offset, term._scale
+
+    return joint_position_terms(manager, joint_position, read)
 
 
 def make(

@@ -68,6 +68,7 @@ __all__ = [
     "ManagerBasedVecEnv",
     "as_torch",
     "episode_length_s",
+    "joint_position_terms",
     "per_joint",
     "stateful_obs_terms",
 ]
@@ -117,6 +118,34 @@ def per_joint(value: Any, count: int, device: torch.device | str) -> torch.Tenso
     if tensor.ndim == 0:
         return tensor.expand(count).clone()
     return (tensor[0] if tensor.ndim == 2 else tensor).reshape(count).clone()
+
+
+def joint_position_terms(
+    manager: Any, term_class: type, read: Callable[[Any], tuple[Any, torch.Tensor, Any, Any]]
+) -> list[JointPositionTerm] | None:
+    """Every active term of the action ``manager`` as a joint-position term, or ``None`` if one is not.
+
+    Args:
+        manager: The env's action manager (``active_terms``, ``get_term``).
+        term_class: The simulator's joint-position action class; a term of any other class means ``None``.
+        read: ``term -> (joint names, (J, 2) soft limits, offset, scale)``, in the simulator's own attribute names.
+    """
+    terms = []
+    for name in manager.active_terms:
+        term = manager.get_term(name)
+        if not isinstance(term, term_class):
+            return None
+        names, soft, offset, scale = read(term)
+        count = term.action_dim
+        terms.append(
+            JointPositionTerm(
+                names=tuple(names),
+                soft_limits=soft.to(torch.float32).clone(),
+                q0=per_joint(offset, count, soft.device),
+                scale=per_joint(scale, count, soft.device),
+            )
+        )
+    return terms
 
 
 def episode_length_s(steps: int, step_dt: float) -> float:

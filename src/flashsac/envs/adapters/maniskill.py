@@ -58,6 +58,7 @@ __all__ = [
     "PINNED_VERSION",
     "REWARD_MODES",
     "TASKS",
+    "SOLVED_RETURNS",
     "TASKS_HINT",
     "ManiSkillVecEnv",
     "list_tasks",
@@ -78,6 +79,7 @@ TASKS: tuple[str, ...] = (
 )
 """The paper's eight ManiSkill3 tasks (docs/algorithm.md section 8), under ManiSkill's own gymnasium ids."""
 TASKS_HINT = "ManiSkill3 task ids, e.g. PokeCube-v1, PullCube-v1, RollBall-v1, UnitreeG1TransportBox-v1"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 PINNED_VERSION = "3.0.1"
 INSTALL_COMMAND = "pip install 'flashsac[maniskill]'"
 _NEEDS = (

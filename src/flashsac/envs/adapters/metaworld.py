@@ -45,6 +45,7 @@ from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 __all__ = [
     "DEFAULT_EPISODE_STEPS",
     "MAX_EPISODE_STEPS",
+    "SOLVED_RETURNS",
     "TASKS_HINT",
     "ReseedOnReset",
     "SuccessReward",
@@ -55,6 +56,7 @@ __all__ = [
 ]
 
 TASKS_HINT = "Meta-World v3 MT1 tasks as mw-<task>, e.g. mw-reach, mw-assembly, mw-pick-place, mw-assembly_sparse"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 DEFAULT_EPISODE_STEPS = 200
 """The paper's episode length (Meta-World's own default is 500)."""
 MAX_EPISODE_STEPS = 500

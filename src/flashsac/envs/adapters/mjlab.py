@@ -32,12 +32,12 @@ from flashsac.envs.adapters.manager_based import (
     JointPositionTerm,
     ManagerBasedVecEnv,
     episode_length_s,
-    per_joint,
+    joint_position_terms,
 )
 from flashsac.envs.adapters.package_info import installed_version, release_parts
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
-__all__ = ["TASKS", "TASKS_HINT", "list_tasks", "make", "require"]
+__all__ = ["TASKS", "SOLVED_RETURNS", "TASKS_HINT", "list_tasks", "make", "require"]
 
 TASKS = (
     "Mjlab-Velocity-Flat-Unitree-G1",
@@ -51,6 +51,7 @@ TASKS = (
 """The paper's mjlab tasks (docs/algorithm.md section 8), by their ids in ``mjlab.tasks.registry``."""
 
 TASKS_HINT = "mjlab task ids, e.g. Mjlab-Velocity-Flat-Unitree-Go1 or Mjlab-Cartpole-Balance"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 _FIX = "pip install 'flashsac[mjlab]' (mjlab pins mujoco 3.11: use a venv of its own)"
 # cfg.auto_reset, on which the exact final observation rests, is in mjlab 1.6.
 _MIN_VERSION = (1, 6)
@@ -84,23 +85,12 @@ def _joint_terms(env: Any) -> list[JointPositionTerm] | None:
     ``data.soft_joint_pos_limits`` (joint ranges shrunk by ``soft_joint_pos_limit_factor``).
     """
     joint_position = importlib.import_module("mjlab.envs.mdp.actions").JointPositionAction
-    manager = env.action_manager
-    terms = []
-    for name in manager.active_terms:
-        term = manager.get_term(name)
-        if not isinstance(term, joint_position):
-            return None
+
+    def read(term: Any) -> tuple[Any, torch.Tensor, Any, Any]:
         soft = env.scene[term.cfg.entity_name].data.soft_joint_pos_limits[0][term.target_ids]
-        count = term.action_dim
-        terms.append(
-            JointPositionTerm(
-                names=tuple(term.target_names),
-                soft_limits=soft.to(torch.float32).clone(),
-                q0=per_joint(term.offset, count, soft.device),
-                scale=per_joint(term.scale, count, soft.device),
-            )
-        )
-    return terms
+        return term.target_names, soft, term.offset, term.scale
+
+    return joint_position_terms(env.action_manager, joint_position, read)
 
 
 def make(

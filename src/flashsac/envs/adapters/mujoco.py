@@ -24,6 +24,7 @@ from flashsac.envs.registry import MissingSimulatorError
 
 __all__ = [
     "RENDER_SIZE",
+    "SOLVED_RETURNS",
     "TASKS_HINT",
     "actuated_joint_names",
     "gym_joint_names",
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 TASKS_HINT = "gymnasium MuJoCo v5 ids, e.g. HalfCheetah-v5, Hopper-v5, Walker2d-v5, Ant-v5, Humanoid-v5"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 _FIX = "pip install 'flashsac[mujoco]'"
 _SUPPORTED_MAJOR = 3
 _ENTRY_POINT_PREFIX = "gymnasium.envs.mujoco"

@@ -35,7 +35,7 @@ from flashsac.envs.adapters.package_info import import_simulator, installed_vers
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
-__all__ = ["TASKS", "TASKS_HINT", "MyoSuccess", "list_tasks", "make", "require"]
+__all__ = ["TASKS", "SOLVED_RETURNS", "TASKS_HINT", "MyoSuccess", "list_tasks", "make", "require"]
 
 TASKS: dict[str, str] = {
     "myo-reach": "myoHandReachFixed-v0",
@@ -52,6 +52,7 @@ TASKS: dict[str, str] = {
 """Paper task name -> MyoSuite gymnasium id."""
 
 TASKS_HINT = "MyoSuite hand tasks myo-{reach,pose,obj-hold,key-turn,pen-twirl}[-hard], e.g. myo-key-turn-hard"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 _FIX = "pip install 'flashsac[myosuite]'"
 _MYOSUITE_MAJOR = 3
 # Oldest mujoco that builds every hand model of myosuite 3.0.0 (3.6.0 fails in MjSpec calls); 5.x is unknown.

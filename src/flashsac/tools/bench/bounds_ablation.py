@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from flashsac.tools.bench.common import RESULTS_DIR, machine_info, png_path, write_json
+from flashsac.tools.bench.common import RESULTS_DIR, machine_info, png_path, pyplot, save_figure, write_json
 from flashsac.tools.bench.train_runs import run_train, series
 
 __all__ = ["CONDITIONS", "DESCRIPTION", "main", "summarise"]
@@ -73,10 +73,7 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def _plot(path: Path, runs: list[dict[str, Any]], title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     colours = dict(zip(CONDITIONS, ("tab:green", "tab:red", "tab:orange"), strict=True))
@@ -90,9 +87,7 @@ def _plot(path: Path, runs: list[dict[str, Any]], title: str) -> None:
     ax.set_ylabel("evaluation return")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def main(argv: list[str]) -> int:

@@ -183,6 +183,24 @@ def measure_gemm_roofline(
     return Roofline(dtype=dtype, gflops=max(rate.best_gflops for rate in rates), rates=rates, native=native)
 
 
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the headless Agg backend, imported on first use (figures are optional output)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig: Any, path: Path, dpi: int) -> None:
+    """Lay ``fig`` out, write it to ``path`` (creating its folder) and free it."""
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi)
+    pyplot().close(fig)
+
+
 def png_path(json_path: Path) -> Path:
     """The figure that goes with a result file: the same name with ``.png``."""
     return json_path.with_suffix(".png")

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from flashsac.envs.registry import MissingSimulatorError, family
-from flashsac.tools.bench.common import RESULTS_DIR, machine_info, png_path, write_json
+from flashsac.tools.bench.common import RESULTS_DIR, machine_info, png_path, pyplot, save_figure, write_json
 from flashsac.tools.bench.train_runs import run_train
 
 __all__ = ["DESCRIPTION", "GPU_FAMILIES", "main", "phase_rates"]
@@ -59,10 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _plot(path: Path, results: dict[str, dict[str, Any]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     ran = {name: r for name, r in results.items() if r.get("env_steps_per_s")}
     fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.2))
@@ -71,9 +68,7 @@ def _plot(path: Path, results: dict[str, dict[str, Any]]) -> None:
         ax.set_ylabel(label)
         ax.tick_params(axis="x", labelrotation=30)
     fig.suptitle("flashsac GPU smoke: 1024 envs, learning phase", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def main(argv: list[str]) -> int:

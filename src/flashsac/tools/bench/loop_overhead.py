@@ -35,7 +35,16 @@ import torch
 from flashsac.config.schema import RunConfig
 from flashsac.config.validate import validate
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError, check_env, make_env
-from flashsac.tools.bench.common import RESULTS_DIR, machine_info, png_path, resolve_device, synchronize, write_json
+from flashsac.tools.bench.common import (
+    RESULTS_DIR,
+    machine_info,
+    png_path,
+    pyplot,
+    resolve_device,
+    save_figure,
+    synchronize,
+    write_json,
+)
 from flashsac.trainer import Trainer
 
 __all__ = ["DESCRIPTION", "Case", "main", "parse_case", "split_step_time", "window_rates"]
@@ -310,10 +319,7 @@ def summary_line(record: dict[str, Any]) -> str:
 
 def plot(result: dict[str, Any], path: Path) -> None:
     """Two panels: raw vs loop env-steps/s per case (ratio on top), and the split of one vector step's time."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     records = [r for r in result["records"] if r["status"] == "ok"]
     fig, (rates_ax, split_ax) = plt.subplots(1, 2, figsize=(12, 4.5))
@@ -351,10 +357,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     fig.suptitle(
         f"{BENCHMARK}: {machine['device_name']}, {threads} thread{'s' if threads != 1 else ''}, {machine['date'][:10]}"
     )
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 # ---------------------------------------------------------------------------------------------------- main

@@ -11,6 +11,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from flashsac.tools.bench.common import pyplot, save_figure
+
 __all__ = ["aggregate", "plot", "summary_line"]
 
 _LABELS = {"flashsac": "flashsac", "sb3": "SB3 SAC"}
@@ -119,10 +121,7 @@ def plot(results: dict[str, dict[str, Any]], records: list[dict[str, Any]], path
     Wall-clock bars carry the spread over repeats; return bars the spread over evaluation episodes, with each
     run's mean return as a dot.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     tasks = list(results)
     fig, axes = plt.subplots(2, len(tasks), figsize=(3.2 * len(tasks) + 1, 6), squeeze=False)
@@ -150,7 +149,4 @@ def plot(results: dict[str, dict[str, Any]], records: list[dict[str, Any]], path
             if row == 0:
                 ax.set_title(task)
     fig.suptitle(title)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)

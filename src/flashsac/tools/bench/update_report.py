@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from flashsac.tools.bench.common import pyplot, save_figure
 from flashsac.tools.bench.update_workload import BENCHMARK
 
 
@@ -73,10 +74,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     Colour: critic width; marker: precision; hollow: compiled. The x-axis (work per update) grows with batch and
     width, so the figure shows how close bigger updates get to the line.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     records = [r for r in result["records"] if r["status"] == "ok"]
     widths = sorted({r["critic_hidden_dim"] for r in records})
@@ -117,10 +115,7 @@ def plot(result: dict[str, Any], path: Path) -> None:
     )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))  # outside: the points sit low
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
 
 
 def final_summary(records: list[dict[str, Any]]) -> str:

@@ -27,10 +27,11 @@ from flashsac.envs.adapters.genesis.runtime import init_genesis, require
 from flashsac.envs.protocol import VecEnv
 from flashsac.envs.registry import UnknownTaskError
 
-__all__ = ["PAPER_ACTION_BOUNDS", "TASKS", "TASKS_HINT", "list_tasks", "make", "require"]
+__all__ = ["PAPER_ACTION_BOUNDS", "TASKS", "SOLVED_RETURNS", "TASKS_HINT", "list_tasks", "make", "require"]
 
 TASKS = ("go2-walk_easy", "go2-walk", "panda-grasp")
 TASKS_HINT = "Genesis tasks go2-walk_easy, go2-walk, panda-grasp"
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 PAPER_ACTION_BOUNDS: dict[str, float] = {"go2-walk_easy": 3.0, "go2-walk": 3.0, "panda-grasp": 1.0}
 """The reference's ``action_range`` per task: the half-width of the paper's ``env.action_bounds=scalar`` box."""
 

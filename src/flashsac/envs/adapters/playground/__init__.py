@@ -29,12 +29,13 @@ from flashsac.envs.adapters.package_info import import_simulator, installed_vers
 from flashsac.envs.protocol import VecEnv
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
-__all__ = ["JOYSTICK_TASKS", "TASKS_HINT", "list_tasks", "make", "require"]
+__all__ = ["JOYSTICK_TASKS", "SOLVED_RETURNS", "TASKS_HINT", "list_tasks", "make", "require"]
 
 TASKS_HINT = (
     "MuJoCo Playground tasks by Playground's names: the DM Control suite (CartpoleBalance, PendulumSwingup, "
     "CheetahRun, ...) and G1JoystickFlatTerrain, G1JoystickRoughTerrain, T1JoystickFlatTerrain, T1JoystickRoughTerrain"
 )
+SOLVED_RETURNS: dict[str, float] = {}  # no task of this family has a "solved" return
 JOYSTICK_TASKS = (
     "G1JoystickFlatTerrain",
     "G1JoystickRoughTerrain",

@@ -12,7 +12,6 @@ Seeding: ``reset(seed)`` draws every env's start and every later autoreset from 
 from __future__ import annotations
 
 import importlib
-import os
 import subprocess
 from pathlib import Path
 from types import ModuleType
@@ -241,12 +240,7 @@ class PlaygroundVecEnv:
             self._renderer.update_scene(data, camera=0 if model.ncam > 0 else -1)
             frame = self._renderer.render()
         except Exception as exc:  # whatever the GL backend raises, the fix is the same
-            reason = " ".join(str(exc).split()) or type(exc).__name__
-            raise RenderError(
-                f"Task {self._task!r} cannot render offscreen with MUJOCO_GL={os.environ.get('MUJOCO_GL', '<unset>')} "
-                f"({type(exc).__name__}: {reason}); fix: install libEGL (apt-get install libegl1) and set "
-                "MUJOCO_GL=egl, or install libOSMesa (apt-get install libosmesa6) and set MUJOCO_GL=osmesa."
-            ) from exc
+            raise RenderError.offscreen_gl(self._task, exc) from exc
         return np.asarray(frame, dtype=np.uint8)
 
     def close(self) -> None:
