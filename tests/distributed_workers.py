@@ -84,9 +84,9 @@ def tiny_batch(rank: int, k: int) -> Batch:
         obs=torch.randn(BATCH, OBS_DIM, generator=gen),
         action=torch.rand(BATCH, ACTION_DIM, generator=gen) * 2 - 1,
         reward=torch.randn(BATCH, generator=gen),
-        next_obs=torch.randn(BATCH, OBS_DIM, generator=gen),
+        bootstrap_obs=torch.randn(BATCH, OBS_DIM, generator=gen),
         terminated=(torch.rand(BATCH, generator=gen) < 0.2).float(),
-        discount=torch.full((BATCH,), 0.99),
+        bootstrap_discount=torch.full((BATCH,), 0.99),
     )
 
 
