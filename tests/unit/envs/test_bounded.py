@@ -10,10 +10,9 @@ import torch
 
 from conformance import FakeEnv, run_suite
 from flashsac.agents.flashsac.agent import FlashSACAgent
-from flashsac.config.schema import AgentConfig, EnvConfig, RunConfig
+from flashsac.config.schema import BOUNDS_MODES, AgentConfig, EnvConfig, RunConfig
 from flashsac.config.validate import ConfigError, validate
 from flashsac.envs import make_env_from_config
-from flashsac.envs.action_bounds import BOUNDS_MODES
 from flashsac.envs.bounded import BoundedEnv, BoundsError, PostResetFinalObs, apply_bounds
 
 CPU = torch.device("cpu")

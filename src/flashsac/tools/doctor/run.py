@@ -17,7 +17,7 @@ from flashsac.config.schema import EnvConfig, RunConfig
 from flashsac.envs.action_bounds import joint_limit_bounds
 from flashsac.envs.bounded import BoundedEnv, BoundsError, apply_bounds, env_joint_limits
 from flashsac.envs.protocol import VecEnv
-from flashsac.envs.registry import check_env, make_raw_env
+from flashsac.envs.registry import make_raw_env
 from flashsac.run_parts import build_agent, resolve_run_devices, seed_run
 from flashsac.tools.doctor.checks import (
     ActionStats,
@@ -99,7 +99,6 @@ def diagnose(cfg: RunConfig, out_dir: Path, steps: int | None = None) -> DoctorR
         steps: Vector steps per action source; ``None`` rolls one episode and a little.
     """
     e = cfg.env
-    check_env(e.name, e.task)
     # Built as training builds its parts (seeded first), so the initial policy is one training could start from.
     seed_run(cfg)
     devices = resolve_run_devices(cfg)
