@@ -5,6 +5,10 @@ The trainer uses all of them; ``flashsac bench loop`` and ``flashsac doctor`` us
 (:func:`seed_run`, :func:`resolve_run_devices`, :func:`build_agent`), so what they measure or diagnose is what
 training builds. The order is fixed: the global RNG is seeded before anything draws from it (network
 initialisation), so one seed gives one run.
+
+Under data parallelism (docs/distributed.md) each rank builds its own parts with the seed ``seed + rank`` on its
+local devices -- its own simulator instance, buffer shard, exploration noise and warm-up policy -- and then takes
+rank 0's network weights, so rank 0 of N builds exactly what a single process would.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from flashsac.config.schema import RunConfig
 from flashsac.config.validate import ConfigError
 from flashsac.envs.protocol import EnvSpec, VecEnv
 from flashsac.envs.registry import make_env_from_config, solved_return
-from flashsac.runtime.device import resolve_device
+from flashsac.runtime.distributed import SINGLE_PROCESS, DistributedContext
 from flashsac.runtime.finite_guard import FiniteGuard
 from flashsac.runtime.seeding import seed_everything
 
@@ -74,6 +78,7 @@ class RunParts:
         random_policy: The uniform warm-up policy.
         guard: The non-finite guard on the learner device (``train.check_finite``).
         solved_return: The task's solved threshold (``train.solved_return`` or the registry's), or ``None``.
+        ranks: The data-parallel ranks this process belongs to (a single process without torchrun).
     """
 
     derived: Derived
@@ -85,6 +90,7 @@ class RunParts:
     random_policy: RandomPolicy
     guard: FiniteGuard
     solved_return: float | None
+    ranks: DistributedContext = SINGLE_PROCESS
 
     def close(self) -> None:
         """Close the environments; idempotent."""
@@ -93,34 +99,49 @@ class RunParts:
             self.eval_env.close()
 
 
-def seed_run(cfg: RunConfig) -> None:
-    """Seed every RNG of the process with the run seed (deterministic kernels if asked); apply ``num_threads``."""
-    seed_everything(cfg.seed, cfg.deterministic)
+def seed_run(cfg: RunConfig, ranks: DistributedContext = SINGLE_PROCESS) -> None:
+    """Seed every RNG of the process with ``seed + rank`` (deterministic kernels if asked); apply ``num_threads``."""
+    seed_everything(cfg.seed + ranks.rank, cfg.deterministic)
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
 
 
-def resolve_run_devices(cfg: RunConfig) -> RunDevices:
+def resolve_run_devices(cfg: RunConfig, ranks: DistributedContext = SINGLE_PROCESS) -> RunDevices:
     """Resolve ``device``, ``env.device`` and ``buffer.device`` (``auto`` picks CUDA where available).
+
+    Under several ranks, CUDA means the GPU of this rank's ``LOCAL_RANK``.
 
     Raises:
         ConfigError: naming the key whose device is unavailable.
     """
-    learner = resolve_device(cfg.device, "device")
-    env = resolve_device(cfg.env.device, "env.device")
-    buffer = learner if cfg.buffer.device == "auto" else resolve_device(cfg.buffer.device, "buffer.device")
+    learner = ranks.device(cfg.device, "device")
+    env = ranks.device(cfg.env.device, "env.device")
+    buffer = learner if cfg.buffer.device == "auto" else ranks.device(cfg.buffer.device, "buffer.device")
     return RunDevices(learner, env, buffer)
 
 
-def build_agent(cfg: RunConfig, spec: EnvSpec, device: torch.device) -> FlashSACAgent:
-    """The run's agent for envs described by ``spec`` (its networks draw from the global RNG: seed first)."""
-    return FlashSACAgent(spec, cfg.agent, device, derive(cfg).total_updates, seed=cfg.seed)
+def build_agent(
+    cfg: RunConfig, spec: EnvSpec, device: torch.device, ranks: DistributedContext = SINGLE_PROCESS
+) -> FlashSACAgent:
+    """The run's agent for envs described by ``spec`` (its networks draw from the global RNG: seed first).
+
+    Under several ranks its exploration noise is seeded with ``seed + rank``, its networks are overwritten with
+    rank 0's, and its updates average gradients over the ranks.
+    """
+    total_updates = derive(cfg, ranks.world_size).total_updates
+    sync = ranks if ranks.distributed else None
+    agent = FlashSACAgent(spec, cfg.agent, device, total_updates, seed=cfg.seed + ranks.rank, sync=sync)
+    ranks.broadcast_modules_([agent.actor, agent.critic, agent.target_critic, agent.temperature])
+    return agent
 
 
-def build_buffer(cfg: RunConfig, spec: EnvSpec, device: torch.device) -> ReplayBuffer:
-    """The run's replay buffer for envs described by ``spec``, sampling with a generator seeded by the run seed."""
+def build_buffer(cfg: RunConfig, spec: EnvSpec, device: torch.device, rank: int = 0) -> ReplayBuffer:
+    """The run's replay buffer (this rank's shard) for envs described by ``spec``, sampled with its own generator.
+
+    The generator is seeded with ``seed + rank``.
+    """
     generator = torch.Generator(device=device)
-    generator.manual_seed(cfg.seed)
+    generator.manual_seed(cfg.seed + rank)
     return ReplayBuffer(
         cfg.buffer.capacity,
         spec.num_envs,
@@ -136,24 +157,27 @@ def build_buffer(cfg: RunConfig, spec: EnvSpec, device: torch.device) -> ReplayB
     )
 
 
-def build_run(cfg: RunConfig) -> RunParts:
+def build_run(cfg: RunConfig, ranks: DistributedContext = SINGLE_PROCESS) -> RunParts:
     """Seed the process and build every part of a training run from a validated configuration.
 
-    Warns where the simulator cannot return the true final observation at time-outs.
+    Warns where the simulator cannot return the true final observation at time-outs. Under several ranks, only
+    rank 0 builds a separate evaluation env (only it evaluates); the others' ``eval_env`` is their training env.
 
     Raises:
         ConfigError: an unavailable device, or ``train.num_eval_episodes`` that does not fill whole rounds of
             the training envs where evaluation shares their instance (nothing is left open).
         BoundsError: the env's action box is infinite under ``env.action_bounds``.
     """
-    derived = derive(cfg)
-    seed_run(cfg)
-    devices = resolve_run_devices(cfg)
+    derived = derive(cfg, ranks.world_size)
+    seed_run(cfg, ranks)
+    devices = resolve_run_devices(cfg, ranks)
     e = cfg.env
-    env = make_env_from_config(e, cfg.seed, devices.env)
+    env = make_env_from_config(e, cfg.seed + ranks.rank, devices.env)
     spec = env.spec
     if spec.shares_instance:
         derived = _fit_shared_eval_episodes(cfg, derived, env)
+        eval_env = env
+    elif not ranks.is_main:
         eval_env = env
     else:
         eval_env = make_env_from_config(e, cfg.seed + EVAL_SEED_OFFSET, devices.env, num_envs=e.num_eval_envs)
@@ -169,11 +193,12 @@ def build_run(cfg: RunConfig) -> RunParts:
         devices=devices,
         env=env,
         eval_env=eval_env,
-        agent=build_agent(cfg, spec, devices.learner),
-        buffer=build_buffer(cfg, spec, devices.buffer),
-        random_policy=RandomPolicy(spec, seed=cfg.seed),
-        guard=FiniteGuard(devices.learner, cfg.train.check_finite),
+        agent=build_agent(cfg, spec, devices.learner, ranks),
+        buffer=build_buffer(cfg, spec, devices.buffer, ranks.rank),
+        random_policy=RandomPolicy(spec, seed=cfg.seed + ranks.rank),
+        guard=FiniteGuard(devices.learner, cfg.train.check_finite, ranks),
         solved_return=threshold,
+        ranks=ranks,
     )
 
 

@@ -4,6 +4,10 @@ Counters: ``env_steps`` (transitions over all envs), ``iteration`` (vector steps
 updates, owned by the agent). Every interval is counted in env steps. The run's parts come from
 :func:`~flashsac.run_parts.build_run`; what a checkpoint holds, and how a resume restores it, is
 :mod:`flashsac.checkpointing.run_state`.
+
+Under data parallelism (docs/distributed.md) every rank runs this loop on its own envs and buffer shard;
+``env_steps`` counts the envs of all ranks; rank 0 alone logs, evaluates and records videos, and every rank
+writes its part of each checkpoint.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from flashsac.evaluation.video import record_training_video
 from flashsac.logging import ScalarLogger, TrainingProgress
 from flashsac.logging.episodes import EpisodeStats, episode_means
 from flashsac.run_parts import EVAL_SEED_OFFSET, build_run
+from flashsac.runtime.distributed import SINGLE_PROCESS, DistributedContext
 from flashsac.runtime.interrupt import InterruptRequest, defer_sigint
 
 __all__ = ["TrainResult", "Trainer"]
@@ -40,20 +45,28 @@ class Trainer:
         run_dir: Existing or new directory for TensorBoard events, scalars, checkpoints and plots.
         resume_from: A checkpoint of this run directory to continue from (its state is restored exactly;
             simulators without a restorable state are reset instead).
+        ranks: The data-parallel ranks of a torchrun launch (a single process by default).
     """
 
-    def __init__(self, cfg: RunConfig, run_dir: Path, resume_from: dict[str, Any] | None = None) -> None:
-        self.cfg, self.run_dir = cfg, run_dir
+    def __init__(
+        self,
+        cfg: RunConfig,
+        run_dir: Path,
+        resume_from: dict[str, Any] | None = None,
+        ranks: DistributedContext = SINGLE_PROCESS,
+    ) -> None:
+        self.cfg, self.run_dir, self.ranks = cfg, run_dir, ranks
         run_dir.mkdir(parents=True, exist_ok=True)
-        self.parts = parts = build_run(cfg)
+        self.parts = parts = build_run(cfg, ranks)
         self.env, self.agent, self.buffer, self.guard = parts.env, parts.agent, parts.buffer, parts.guard
         self.derived = parts.derived
-        obs, critic_obs = self.env.reset(cfg.seed)
+        obs, critic_obs = self.env.reset(cfg.seed + ranks.rank)
         self.guard.check_rows("observation", obs, 0)
         spec = self.env.spec
         self.state = LoopState(obs, critic_obs, EpisodeStats(spec.num_envs, spec.device))
         self._resumed = resume_from is not None
         self._interrupt = InterruptRequest()
+        self._stop_agreed = False  # every rank saw the interrupt at the same sync point (several ranks only)
         self._run_start = time.perf_counter()
         self._rate_mark = (self._run_start, 0, 0)  # clock, env steps, update steps at the last log
         if resume_from is not None:
@@ -76,20 +89,28 @@ class Trainer:
         Raises:
             KeyboardInterrupt: after writing a checkpoint of the current step, when interrupted.
         """
-        cfg, state, spec, train = self.cfg, self.state, self.env.spec, self.cfg.train
-        logger = ScalarLogger(
-            self.run_dir,
-            cfg.logging,
-            dataclasses.asdict(cfg),
-            run_name=self.run_dir.name,
-            resume_env_steps=state.env_steps if self._resumed else None,
+        cfg, state, spec, train, main = self.cfg, self.state, self.env.spec, self.cfg.train, self.ranks.is_main
+        # Rank 0 alone writes scalars, evaluates and records videos; the other ranks only train.
+        logger = (
+            ScalarLogger(
+                self.run_dir,
+                cfg.logging,
+                dataclasses.asdict(cfg),
+                run_name=self.run_dir.name,
+                resume_env_steps=state.env_steps if self._resumed else None,
+            )
+            if main
+            else None
         )
-        progress = TrainingProgress(train.num_env_steps, f"{cfg.env.name}/{cfg.env.task}", cfg.logging.progress)
+        progress = TrainingProgress(
+            train.num_env_steps, f"{cfg.env.name}/{cfg.env.task}", cfg.logging.progress and main
+        )
+        env_steps_per_iteration = spec.num_envs * self.ranks.world_size
         self._run_start = time.perf_counter()
         self._rate_mark = (self._run_start, state.env_steps, self.agent.update_steps)
         restore_sigint = defer_sigint(self._interrupt)
         try:
-            if not self._resumed:
+            if not self._resumed and logger is not None:
                 self._evaluate(logger, progress)
             for iteration in range(state.iteration + 1, self.derived.num_iterations):
                 state.iteration = iteration
@@ -98,42 +119,64 @@ class Trainer:
                 state.metrics.add(state.episodes.record(step.reward, step.done, step.info.get("success")))
                 state.obs, state.critic_obs = step.obs, step.critic_obs
                 self._learn()
-                previous, state.env_steps = state.env_steps, state.env_steps + spec.num_envs
+                previous, state.env_steps = state.env_steps, state.env_steps + env_steps_per_iteration
                 if self._crossed(previous, train.log_every_env_steps):
                     self._log(logger, progress)
-                if self._crossed(previous, train.eval_every_env_steps):
+                if self._crossed(previous, train.eval_every_env_steps) and logger is not None:
                     self._evaluate(logger, progress)
                     if spec.shares_instance:  # evaluation reset the training envs
                         state.obs, state.critic_obs = self.env.reset(cfg.seed + state.iteration)
-                if self._crossed(previous, train.video_every_env_steps):
+                if self._crossed(previous, train.video_every_env_steps) and logger is not None:
                     self._record_video(logger)
                 if self._crossed(previous, train.checkpoint_every_env_steps):
                     self.save()
                 if stop_after_env_steps is not None and state.env_steps >= stop_after_env_steps:
                     self.save()
                     return self._result()
-                if self._interrupt.requested:
+                if self._interrupted(previous):
                     raise KeyboardInterrupt
-            if not state.eval_env_steps or state.eval_env_steps[-1] != state.env_steps:
+            if logger is not None and (not state.eval_env_steps or state.eval_env_steps[-1] != state.env_steps):
                 self._evaluate(logger, progress)
             final = self.save()
-            replace_with_copy(final, self.run_dir / "checkpoints" / "final.pt")
+            if main:
+                replace_with_copy(final, self.run_dir / "checkpoints" / "final.pt")
         except KeyboardInterrupt:
-            if self._interrupt.requested:  # raised at an iteration boundary, where the loop state is consistent
+            # Raised at an iteration boundary, where the loop state is consistent; under several ranks only once
+            # all of them agreed to stop there (a checkpoint is a collective).
+            if self._stop_agreed if self.ranks.distributed else self._interrupt.requested:
                 self.save()
             raise
         finally:
             restore_sigint()
             progress.close()
-            logger.close()
+            if logger is not None:
+                logger.close()
             self.close()
         result = self._result()
-        write_run_summary(result, f"{cfg.env.name}/{cfg.env.task} (seed {cfg.seed})")
+        if main:
+            write_run_summary(result, f"{cfg.env.name}/{cfg.env.task} (seed {cfg.seed})")
         return result
 
     def _crossed(self, previous: int, every: int) -> bool:
         """Whether the last vector step crossed a multiple of ``every`` env steps (0 disables the interval)."""
         return every > 0 and previous // every != self.state.env_steps // every
+
+    def _interrupted(self, previous: int) -> bool:
+        """Whether to stop at this iteration boundary after a Ctrl-C.
+
+        A single process stops at the next boundary. Several ranks must stop at the same one, so they agree
+        (one collective) only where they synchronise anyway: at log and checkpoint intervals.
+        """
+        if not self.ranks.distributed:
+            return self._interrupt.requested
+        train = self.cfg.train
+        if not (
+            self._crossed(previous, train.log_every_env_steps)
+            or self._crossed(previous, train.checkpoint_every_env_steps)
+        ):
+            return False
+        self._stop_agreed = self.ranks.any_true(self._interrupt.requested)
+        return self._stop_agreed
 
     def _collect(self, obs: torch.Tensor) -> tuple[Step, torch.Tensor]:
         """Choose actions (uniform random during warm-up) and step the training envs."""
@@ -166,9 +209,16 @@ class Trainer:
             state.metrics.add(metrics)
             state.update_budget -= 1.0
 
-    def _log(self, logger: ScalarLogger, progress: TrainingProgress) -> None:
-        """Log the metrics since the last interval, the loop's rates and the buffer's health counters."""
+    def _log(self, logger: ScalarLogger | None, progress: TrainingProgress) -> None:
+        """Log the metrics since the last interval, the loop's rates and the buffer's health counters.
+
+        Under several ranks the metrics are averaged over the ranks first (``logger`` is rank 0's; ``None`` on
+        the others, which only take part in the collectives).
+        """
         self.guard.raise_if_tripped()
+        metrics = self.ranks.mean_scalars(self.state.metrics.flush())
+        if logger is None:
+            return
         env_steps, update_steps, now = self.state.env_steps, self.agent.update_steps, time.perf_counter()
         clock, last_env_steps, last_update_steps = self._rate_mark
         rates = {
@@ -177,7 +227,7 @@ class Trainer:
         }
         self._rate_mark = (now, env_steps, update_steps)
         buffer_health = {f"buffer/{name}": value for name, value in self.buffer.diagnostics().items()}
-        logger.log(env_steps, episode_means(self.state.metrics.flush()) | rates | buffer_health)
+        logger.log(env_steps, episode_means(metrics) | rates | buffer_health)
         progress.update(env_steps, rates["perf/env_steps_per_s"], rates["perf/updates_per_s"])
 
     def _evaluate(self, logger: ScalarLogger, progress: TrainingProgress) -> EvalResult:

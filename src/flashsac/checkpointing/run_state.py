@@ -4,6 +4,12 @@ A checkpoint is one dict: the agent's state, the configuration and env spec it w
 counters and carry-over (:class:`LoopState`), the simulator state where the env can give one
 (:class:`~flashsac.envs.protocol.StatefulEnv`), the digest of the replay-buffer snapshot beside it (with
 ``train.checkpoint_buffer``) and the process RNG streams. Restoring it continues the run bit-exactly.
+
+Under N ranks (docs/distributed.md) every rank writes this dict for its own envs, buffer shard, noise and RNG
+streams: the ranks other than 0 first (``step_<env_steps>.rank<r>.pt``), then, once all of them are on disk,
+rank 0 its ``step_<env_steps>.pt``, which records the world size. That file is written last, so it only exists
+when the whole set does: a rank killed mid-save leaves the previous checkpoint the newest complete one. A
+resume needs the same world size; each rank then restores its own file.
 """
 
 from __future__ import annotations
@@ -17,9 +23,15 @@ from typing import Any
 import torch
 
 from flashsac.checkpointing.buffer_snapshot import load_buffer_snapshot, save_buffer_snapshot
-from flashsac.checkpointing.checkpoint_file import CheckpointError, save_checkpoint
+from flashsac.checkpointing.checkpoint_file import CheckpointError, load_checkpoint, save_checkpoint
 from flashsac.checkpointing.compatibility import check_compatible
-from flashsac.checkpointing.run_files import capture_rng, checkpoint_path, prune_checkpoints, restore_rng
+from flashsac.checkpointing.run_files import (
+    capture_rng,
+    checkpoint_path,
+    prune_checkpoints,
+    rank_checkpoint_path,
+    restore_rng,
+)
 from flashsac.checkpointing.scalar_rewind import rewind_scalar_files
 from flashsac.config.schema import RunConfig
 from flashsac.envs.protocol import StatefulEnv, spec_to_dict
@@ -98,6 +110,7 @@ def capture_run_state(
         },
         "buffer_sha256": buffer_digest,
         "rng": capture_rng(),
+        "ranks": {"world_size": parts.ranks.world_size, "rank": parts.ranks.rank},
     }
 
 
@@ -106,6 +119,7 @@ def save_run_checkpoint(run_dir: Path, cfg: RunConfig, parts: RunParts, state: L
 
     With ``train.checkpoint_buffer`` the replay buffer goes to a checksummed ``.buffer`` file beside it, written
     first so that a checkpoint never names a missing file. Only the newest ``train.keep_checkpoints`` are kept.
+    Under several ranks every rank calls this at the same step and writes its own files; rank 0's comes last.
 
     Args:
         run_dir: The run directory (checkpoints go to its ``checkpoints/``).
@@ -115,7 +129,7 @@ def save_run_checkpoint(run_dir: Path, cfg: RunConfig, parts: RunParts, state: L
         wall_time_s: Training seconds of the run so far, all processes together.
 
     Returns:
-        The checkpoint's path.
+        The checkpoint's path (rank 0's file).
 
     Raises:
         NonFiniteError: a parameter, or anything checked since the last log interval, is not finite (nothing is
@@ -126,12 +140,19 @@ def save_run_checkpoint(run_dir: Path, cfg: RunConfig, parts: RunParts, state: L
     parameters = torch.cat([p.detach().reshape(-1) for network in networks for p in network.parameters()])
     parts.guard.check("parameter", parameters, state.env_steps)
     parts.guard.raise_if_tripped()
+    ranks = parts.ranks
     path = checkpoint_path(run_dir, state.env_steps)
+    own = rank_checkpoint_path(run_dir, state.env_steps, ranks.rank)
     buffer_digest = None
     if cfg.train.checkpoint_buffer:
-        buffer_digest = save_buffer_snapshot(parts.buffer, path.with_suffix(".buffer"))
-    save_checkpoint(path, capture_run_state(cfg, parts, state, wall_time_s, buffer_digest))
-    prune_checkpoints(run_dir, cfg.train.keep_checkpoints)
+        buffer_digest = save_buffer_snapshot(parts.buffer, own.with_suffix(".buffer"))
+    payload = capture_run_state(cfg, parts, state, wall_time_s, buffer_digest)
+    if not ranks.is_main:
+        save_checkpoint(own, payload)
+    ranks.barrier()  # every other rank's files are on disk (fsynced) before rank 0's names the checkpoint
+    if ranks.is_main:
+        save_checkpoint(path, payload)
+        prune_checkpoints(run_dir, cfg.train.keep_checkpoints)
     return path
 
 
@@ -151,12 +172,17 @@ def restore_run_state(
         state: The loop state to overwrite.
         run_dir: The run directory (buffer snapshot and scalar files).
 
+    Under several ranks ``payload`` is rank 0's checkpoint; every other rank restores its own file of the same
+    step instead.
+
     Raises:
-        CheckpointError: another checkpoint format, or env or network sizes that differ from the checkpoint's.
+        CheckpointError: another checkpoint format, another world size, a missing rank file, or env or network
+            sizes that differ from the checkpoint's.
         TensorFileError: the buffer snapshot is damaged or not the one the checkpoint names.
     """
     if payload.get("format_version") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"checkpoint format {payload.get('format_version')} is not {CHECKPOINT_FORMAT}.")
+    payload = _own_part(payload, parts, run_dir)
     env = parts.env
     check_compatible(payload, env.spec, cfg.agent, str(run_dir))
     parts.agent.load_state_dict(payload["agent"])
@@ -181,7 +207,35 @@ def restore_run_state(
         )
         state.obs, state.critic_obs = env.reset(cfg.seed + state.iteration + 1)
     if payload["buffer_sha256"] is not None:
-        path = checkpoint_path(run_dir, state.env_steps).with_suffix(".buffer")
+        path = rank_checkpoint_path(run_dir, state.env_steps, parts.ranks.rank).with_suffix(".buffer")
         load_buffer_snapshot(parts.buffer, path, expected_sha256=payload["buffer_sha256"])
     restore_rng(payload["rng"])
-    rewind_scalar_files(run_dir, state.env_steps)
+    if parts.ranks.is_main:  # rank 0's scalar files; the other ranks write none
+        rewind_scalar_files(run_dir, state.env_steps)
+
+
+def _own_part(payload: dict[str, Any], parts: RunParts, run_dir: Path) -> dict[str, Any]:
+    """The checkpoint of this rank at the step ``payload`` (rank 0's) names, after checking the world size.
+
+    Raises:
+        CheckpointError: the checkpoint was written by another number of ranks, or this rank's file is missing
+            or belongs to another step.
+    """
+    ranks = parts.ranks
+    written_by = int(payload.get("ranks", {}).get("world_size", 1))
+    if written_by != ranks.world_size:
+        raise CheckpointError(
+            f"resume={run_dir}: this run was trained by {written_by} rank(s) and is resumed with {ranks.world_size}; "
+            f"resume it with the same number (torchrun --nproc_per_node={written_by} ... on one node), since every "
+            "rank's envs, buffer shard and RNG streams are part of the checkpoint."
+        )
+    if ranks.is_main:
+        return payload
+    env_steps = payload["counters"]["env_steps"]
+    own = load_checkpoint(rank_checkpoint_path(run_dir, env_steps, ranks.rank))
+    if own["counters"] != payload["counters"] or own.get("ranks", {}).get("rank") != ranks.rank:
+        raise CheckpointError(
+            f"{rank_checkpoint_path(run_dir, env_steps, ranks.rank)} is not rank {ranks.rank}'s part of "
+            f"checkpoint step_{env_steps}.pt; the run directory was altered."
+        )
+    return own

@@ -118,12 +118,14 @@ class DistributedContext:
         world_size: Number of ranks.
         local_rank: Rank on this node (its GPU index).
         backend: ``gloo``, ``nccl``, or ``None`` for a single process.
+        collective_device: Where small host-side values travel for a collective (NCCL: this rank's GPU).
     """
 
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
     backend: str | None = None
+    collective_device: str = "cpu"
 
     @property
     def distributed(self) -> bool:
@@ -139,14 +141,15 @@ class DistributedContext:
         """Resolve a configured device for this rank: under several ranks, CUDA means this node's ``LOCAL_RANK``.
 
         Raises:
-            ValueError: the device is unavailable, or this node has fewer GPUs than ranks.
+            ValueError: the device is unavailable.
+            LaunchError: this node has fewer GPUs than ranks.
         """
         device = resolve_device(name, key)
         if device.type != "cuda" or not self.distributed:
             return device
         count = torch.cuda.device_count()
         if self.local_rank >= count:
-            raise ValueError(
+            raise LaunchError(
                 f"{key}={name!r}: local rank {self.local_rank} needs GPU {self.local_rank} but this node has {count}; "
                 f"launch at most {count} processes per node (torchrun --nproc_per_node={count})."
             )
@@ -202,6 +205,23 @@ class DistributedContext:
         box: list[Any] = [obj]
         self._collective("broadcast_object", lambda: dist.broadcast_object_list(box, src=src))
         return box[0]
+
+    def any_true(self, flag: bool) -> bool:
+        """Whether ``flag`` is true on at least one rank (the same answer on every rank)."""
+        if not self.distributed:
+            return flag
+        value = torch.tensor([int(flag)], device=self.collective_device)
+        self._collective("all_reduce", lambda: dist.all_reduce(value, op=dist.ReduceOp.MAX))
+        return bool(value.item())
+
+    def mean_scalars(self, scalars: dict[str, float]) -> dict[str, float]:
+        """Every rank's ``name -> value`` averaged over the ranks, for rank 0's logs (keys: rank 0's)."""
+        if not self.distributed:
+            return scalars
+        keys: list[str] = self.broadcast_object(sorted(scalars))
+        values = torch.tensor([scalars.get(k, 0.0) for k in keys], dtype=torch.float64, device=self.collective_device)
+        self.average_([values])
+        return dict(zip(keys, values.tolist(), strict=True))
 
     def barrier(self) -> None:
         """Wait until every rank gets here."""
@@ -263,7 +283,8 @@ def init_distributed(device: str = "auto", backend: str = "auto", timeout_s: flo
         timeout=datetime.timedelta(seconds=timeout_s),
         device_id=local_device if backend == "nccl" else None,
     )
-    return DistributedContext(info.rank, info.world_size, info.local_rank, backend)
+    collective_device = str(local_device) if backend == "nccl" else "cpu"
+    return DistributedContext(info.rank, info.world_size, info.local_rank, backend, collective_device)
 
 
 def _buckets(tensors: Sequence[torch.Tensor]) -> list[list[torch.Tensor]]:
