@@ -260,3 +260,18 @@ def collectives_worker(rank: int, world_size: int, port: int, out_dir: str) -> N
     finally:
         ranks.close()
     torch.save(results, Path(out_dir) / f"rank{rank}.pt")
+
+
+def train_worker(rank: int, world_size: int, port: int, overrides: list[str], stop_after_env_steps: int) -> None:
+    """Rank function: ``flashsac train`` with ``overrides`` in-process, stopped with a checkpoint early."""
+    from flashsac.cli.compose import compose_config
+    from flashsac.config.validate import validate
+    from flashsac.trainer import Trainer
+
+    ranks = join_group(rank, world_size, port)
+    try:
+        cfg = compose_config(overrides)
+        validate(cfg)
+        Trainer(cfg, Path(cfg.logging.run_dir), ranks=ranks).run(stop_after_env_steps=stop_after_env_steps)
+    finally:
+        ranks.close()

@@ -205,7 +205,7 @@ def restore_run_state(
             "fresh episodes (everything else continues exactly).",
             stacklevel=2,
         )
-        state.obs, state.critic_obs = env.reset(cfg.seed + state.iteration + 1)
+        state.obs, state.critic_obs = env.reset(cfg.seed + parts.ranks.rank + state.iteration + 1)
     if payload["buffer_sha256"] is not None:
         path = rank_checkpoint_path(run_dir, state.env_steps, parts.ranks.rank).with_suffix(".buffer")
         load_buffer_snapshot(parts.buffer, path, expected_sha256=payload["buffer_sha256"])

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from flashsac.checkpointing.checkpoint_file import CheckpointError
+from flashsac.checkpointing.run_files import prune_checkpoints
 from flashsac.checkpointing.run_state import CHECKPOINT_FORMAT, LoopState, capture_run_state, restore_run_state
 from flashsac.cli.compose import compose_config
 from flashsac.config.validate import validate
@@ -124,3 +125,37 @@ def test_another_checkpoint_format_is_refused(tmp_path: Path) -> None:
             restore_run_state(payload, cfg, parts, state, tmp_path)
     finally:
         parts.close()
+
+
+def test_a_checkpoint_of_another_world_size_is_refused_in_one_line(tmp_path: Path) -> None:
+    cfg = _cfg()
+    parts = build_run(cfg)
+    try:
+        state = _fresh_state(parts, cfg.seed)
+        payload = capture_run_state(cfg, parts, state, wall_time_s=0.0, buffer_digest=None)
+        assert payload["ranks"] == {"world_size": 1, "rank": 0}
+        payload["ranks"] = {"world_size": 2, "rank": 0}
+        with pytest.raises(CheckpointError) as info:
+            restore_run_state(payload, cfg, parts, state, tmp_path)
+        message = str(info.value)
+        assert "trained by 2 rank(s) and is resumed with 1" in message and "--nproc_per_node=2" in message
+        assert "\n" not in message
+        del payload["ranks"]  # checkpoints written before data parallelism: one rank
+        restore_run_state(payload, cfg, parts, state, tmp_path)
+    finally:
+        parts.close()
+
+
+def test_pruning_removes_rank_files_with_their_checkpoint_and_orphans_before_the_newest(tmp_path: Path) -> None:
+    directory = tmp_path / "checkpoints"
+    directory.mkdir()
+    for steps in (100, 200, 300):
+        for name in (f"step_{steps}.pt", f"step_{steps}.rank1.pt", f"step_{steps}.rank1.buffer"):
+            (directory / name).write_bytes(b"x")
+    (directory / "step_250.rank1.pt").write_bytes(b"x")  # its rank-0 file was never written (killed mid-save)
+    (directory / "step_400.rank1.pt").write_bytes(b"x")  # a save in progress: newer than every checkpoint
+    prune_checkpoints(tmp_path, keep=2)
+    assert sorted(p.name for p in directory.iterdir()) == sorted(
+        [f"step_{s}{suffix}" for s in (200, 300) for suffix in (".pt", ".rank1.pt", ".rank1.buffer")]
+        + ["step_400.rank1.pt"]
+    )
