@@ -20,7 +20,9 @@ intervals and logging may change then). Groups: env={"|".join(FAMILIES)} (the si
 preset=small|cpu|gpu|<family> (the regime; default: the env family's own). Keys: seed, device, env.task,
 env.num_envs, env.action_bounds=env|joint_limits|symmetric|scalar, agent.*, buffer.*, train.*, logging.*
 (see flashsac/config/schema.py). Add --dry-run to print the resolved config and exit. Before training on a new
-robot, `flashsac doctor` with the same overrides shows how its actions meet their bounds.
+robot, `flashsac doctor` with the same overrides shows how its actions meet their bounds. Data-parallel on N
+GPUs or processes: torchrun --nproc_per_node=N --no-python flashsac train ... (env.num_envs and train.batch_size
+per rank; docs/distributed.md).
 
 examples:
   flashsac train                                        # built-in pendulum swing-up, small preset
