@@ -1,4 +1,8 @@
-"""The checkpoint files of a run directory and the process RNG states an exact resume restores."""
+"""The checkpoint files of a run directory and the process RNG states an exact resume restores.
+
+A run of N ranks (docs/distributed.md) writes, per checkpoint, rank 0's ``step_<env_steps>.pt`` -- the one that
+names the checkpoint -- and beside it ``step_<env_steps>.rank<r>.pt`` (and ``.buffer``) for every other rank.
+"""
 
 from __future__ import annotations
 
@@ -15,10 +19,12 @@ __all__ = [
     "checkpoint_path",
     "list_checkpoints",
     "prune_checkpoints",
+    "rank_checkpoint_path",
     "restore_rng",
 ]
 
 _STEP_FILE = re.compile(r"^step_(\d+)\.pt$")
+_RANK_FILE = re.compile(r"^step_(\d+)\.rank\d+\.(pt|buffer)$")
 
 
 def capture_rng() -> dict[str, Any]:
@@ -59,6 +65,13 @@ def checkpoint_path(run_dir: Path, env_steps: int) -> Path:
     return run_dir / "checkpoints" / f"step_{env_steps}.pt"
 
 
+def rank_checkpoint_path(run_dir: Path, env_steps: int, rank: int) -> Path:
+    """Where rank ``rank`` keeps its part of the checkpoint at ``env_steps`` (rank 0's is :func:`checkpoint_path`)."""
+    if rank == 0:
+        return checkpoint_path(run_dir, env_steps)
+    return run_dir / "checkpoints" / f"step_{env_steps}.rank{rank}.pt"
+
+
 def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     """``(env_steps, path)`` of the run's periodic checkpoints, oldest first."""
     directory = run_dir / "checkpoints"
@@ -69,9 +82,21 @@ def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
 
 
 def prune_checkpoints(run_dir: Path, keep: int) -> None:
-    """Delete all but the newest ``keep`` periodic checkpoints (and their buffer snapshots)."""
-    for _, path in list_checkpoints(run_dir)[:-keep]:
+    """Delete all but the newest ``keep`` periodic checkpoints (and their buffer snapshots and rank files).
+
+    Rank files older than the newest kept checkpoint that no kept checkpoint names are deleted too (those of a
+    checkpoint whose rank-0 file a crash prevented).
+    """
+    found = list_checkpoints(run_dir)
+    for _, path in found[:-keep]:
         # The checkpoint first: a crash in between then leaves an orphan snapshot, never a checkpoint
         # that names a missing snapshot.
         path.unlink(missing_ok=True)
         path.with_suffix(".buffer").unlink(missing_ok=True)
+    kept = {steps for steps, _ in found[-keep:]}
+    if not kept:
+        return
+    for path in (run_dir / "checkpoints").iterdir():
+        match = _RANK_FILE.match(path.name)
+        if match and int(match.group(1)) not in kept and int(match.group(1)) < max(kept):
+            path.unlink(missing_ok=True)

@@ -9,6 +9,7 @@ from flashsac.checkpointing.tensor_file import TensorFileError
 from flashsac.config.validate import ConfigError
 from flashsac.envs.bounded import BoundsError
 from flashsac.envs.registry import MissingSimulatorError, RenderError, UnknownTaskError
+from flashsac.runtime.distributed import CollectiveError, LaunchError
 from flashsac.runtime.finite_guard import NonFiniteError
 
 __all__ = ["main"]
@@ -74,12 +75,16 @@ def main(argv: list[str] | None = None) -> int:
         TensorFileError,
         RenderError,
         BoundsError,
+        LaunchError,
     ) as err:
         print(f"flashsac: error: {err}", file=sys.stderr)
         return 2
     except NonFiniteError as err:
         print(f"flashsac: error: {err}", file=sys.stderr)
         return 3
+    except CollectiveError as err:  # another rank died or hung: this one stops too
+        print(f"flashsac: error: {err}", file=sys.stderr)
+        return 4
 
 
 if __name__ == "__main__":

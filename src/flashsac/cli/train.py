@@ -21,7 +21,9 @@ intervals and logging may change then). Groups: env={"|".join(FAMILIES)} (the si
 preset=cpu|gpu|small|quick|genesis_cpu (the regime; default: the one the family names). Keys: seed, device,
 env.task, env.num_envs, env.action_bounds=env|joint_limits|symmetric|scalar, agent.*, buffer.*, train.*,
 logging.* (see flashsac/config/schema.py). Add --dry-run to print the resolved config and exit. Before training on a new
-robot, `flashsac doctor` with the same overrides shows how its actions meet their bounds.
+robot, `flashsac doctor` with the same overrides shows how its actions meet their bounds. Data-parallel on N
+GPUs or processes: torchrun --nproc_per_node=N --no-python flashsac train ... (env.num_envs and train.batch_size
+per rank; docs/distributed.md).
 
 examples:
   flashsac train                                        # built-in pendulum swing-up, small preset
@@ -72,16 +74,28 @@ def run_train(overrides: list[str], dry_run: bool = False) -> int:
     if dry_run:
         print(config_to_yaml(cfg))
         return 0
+    from flashsac.runtime.distributed import init_distributed  # imported late: torch
     from flashsac.trainer import Trainer  # imported late: it pulls in torch and the agent
 
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(run_dir / "config.yaml", config_to_yaml(cfg))
-    print(f"flashsac: training {cfg.env.name}/{cfg.env.task} -> {run_dir}", flush=True)
+    # Launched by torchrun with several processes this joins their group; otherwise it changes nothing.
+    ranks = init_distributed(cfg.device)
     try:
-        result = Trainer(cfg, run_dir, resume_from=payload).run()
+        run_dir = Path(ranks.broadcast_object(str(run_dir)))  # rank 0's timestamp names the run for all
+        if ranks.is_main:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            write_text_atomically(run_dir / "config.yaml", config_to_yaml(cfg))
+            where = f" on {ranks.world_size} ranks ({ranks.backend})" if ranks.distributed else ""
+            print(f"flashsac: training {cfg.env.name}/{cfg.env.task}{where} -> {run_dir}", flush=True)
+        ranks.barrier()  # the run directory exists before any rank writes into it
+        result = Trainer(cfg, run_dir, resume_from=payload, ranks=ranks).run()
     except KeyboardInterrupt:
-        print(f"\nflashsac: interrupted; a checkpoint was written. Continue with: flashsac train resume={run_dir}")
+        if ranks.is_main:
+            print(f"\nflashsac: interrupted; a checkpoint was written. Continue with: flashsac train resume={run_dir}")
         return 130
+    finally:
+        ranks.close()
+    if not ranks.is_main:
+        return 0
     final = result.final_eval.get("eval/avg_return", float("nan"))
     verdict = ""
     if result.solved is not None:

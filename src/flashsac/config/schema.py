@@ -56,7 +56,9 @@ class EnvConfig:
     ``flashsac train env=<name> env.task=?`` lists the valid ones."""
     num_envs: int = checked(1, at_least(1))
     """Training environments stepped together (1 for CPU simulators, 1024 for GPU simulators); also the
-    replay buffer's env axis (buffers/replay.py) and the divisor of the env-step budget (config/derive.py)."""
+    replay buffer's env axis (buffers/replay.py) and the divisor of the env-step budget (config/derive.py).
+    Per rank under torchrun (docs/distributed.md): each of N ranks steps its own ``num_envs``, N x in all, as in
+    rsl_rl and IsaacLab, so a preset sized for one GPU fills every GPU unchanged."""
     num_eval_envs: int = checked(1, at_least(1))
     """Environments of the separate evaluation env the trainer builds (trainer.py; simulators that share one
     instance evaluate on the training envs instead); ``train.num_eval_episodes`` must be a multiple of it."""
@@ -193,10 +195,11 @@ class BufferConfig:
     """Replay buffer (docs/algorithm.md section 6), built by trainer.py as a ``ReplayBuffer`` (buffers/replay.py)."""
 
     capacity: int = checked(1_000_000, at_least(1))
-    """Transitions kept over all envs (the oldest are overwritten); ``capacity / env.num_envs`` steps per env."""
+    """Transitions kept over all envs (the oldest are overwritten); ``capacity / env.num_envs`` steps per env.
+    Per rank under torchrun: each rank keeps its own shard of this size (docs/distributed.md)."""
     min_size: int = checked(10_000, at_least(1))
     """Transitions (over all envs) collected with uniform random actions before the first update; sets the
-    warm-up iterations (config/derive.py)."""
+    warm-up iterations (config/derive.py). Per rank under torchrun: warm-up ends when each shard holds this many."""
     device: str = checked("cpu", DEVICE)
     """Where the buffer's tensors live (``cpu``, ``cuda``, ``cuda:N``, or ``auto`` = the learner device),
     resolved by runtime/device.py before the run directory is written."""
@@ -211,9 +214,13 @@ class TrainConfig:
 
     num_env_steps: int = checked(1_000_000, at_least(1))
     """Budget of the run in env steps over all envs (``num_env_steps / env.num_envs`` vector steps, rounded up;
-    config/derive.py); a resumed run may raise it."""
+    config/derive.py); a resumed run may raise it. Global under torchrun: it counts the envs of every rank, like
+    the logged ``env_steps`` and every ``*_every_env_steps`` interval, so N ranks take N x fewer vector steps."""
     batch_size: int = checked(512, at_least(2, "batch norm needs two samples"))
-    """Transitions per gradient update, sampled uniformly from the replay buffer (buffers/replay.py)."""
+    """Transitions per gradient update, sampled uniformly from the replay buffer (buffers/replay.py). Per rank
+    under torchrun: each rank samples this many from its own shard and the N gradients are averaged, so an update
+    learns from N x ``batch_size`` transitions while batch norm keeps the batch size it was tuned with
+    (docs/distributed.md)."""
     updates_per_vector_step: float = checked(
         1.0, finite_at_least(0, "0: collect only, no gradient updates; for benchmarking the loop")
     )

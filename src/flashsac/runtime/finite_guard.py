@@ -2,12 +2,15 @@
 
 Each check folds a few device ops into a small on-device record (which quantity, at which env step, in which
 env row); the record is read -- one synchronisation -- only at log intervals and before every checkpoint, so
-the last checkpoint on disk is always a finite one.
+the last checkpoint on disk is always a finite one. Under several ranks the records of all ranks are gathered
+there, and every rank stops with the same message naming the earliest culprit and its rank.
 """
 
 from __future__ import annotations
 
 import torch
+
+from flashsac.runtime.distributed import SINGLE_PROCESS, DistributedContext
 
 __all__ = ["FiniteGuard", "NonFiniteError"]
 
@@ -22,10 +25,12 @@ class FiniteGuard:
     Args:
         device: Where the record lives (the learner device).
         enabled: ``False`` turns every method into a no-op.
+        ranks: The data-parallel ranks whose records :meth:`raise_if_tripped` gathers (every rank must call it at
+            the same point of the loop).
     """
 
-    def __init__(self, device: torch.device, enabled: bool = True) -> None:
-        self.enabled = enabled
+    def __init__(self, device: torch.device, enabled: bool = True, ranks: DistributedContext = SINGLE_PROCESS) -> None:
+        self.enabled, self.ranks = enabled, ranks
         self._names: list[str] = []
         # [tripped, name code, env step, env row]; -1 where not applicable.
         self._record = torch.tensor([0, -1, -1, -1], dtype=torch.int64, device=device)
@@ -81,14 +86,32 @@ class FiniteGuard:
         self._record.copy_(torch.where(trip, candidate, self._record))
 
     def raise_if_tripped(self) -> None:
-        """Synchronise once and raise :class:`NonFiniteError` if anything non-finite was recorded."""
+        """Synchronise once and raise :class:`NonFiniteError` if anything non-finite was recorded (on any rank)."""
         if not self.enabled:
             return
-        tripped, code, step, row = self._record.tolist()
-        if tripped:
-            where = f", env index {row}" if row >= 0 else ""
-            raise NonFiniteError(
-                f"non-finite {self._names[code]} at env step {step}{where}; training stopped and the last "
-                "checkpoint on disk (written before this) is finite. Check the environment's observations and "
-                "rewards, or lower agent.lr_peak."
-            )
+        ranks = self.ranks
+        if not ranks.distributed:
+            tripped, code, step, row = self._record.tolist()
+            if tripped:
+                raise NonFiniteError(self._message(self._names[code], step, row, ""))
+            return
+        records = ranks.gather_rows(self._record).tolist()
+        culprits = [(step, rank) for rank, (tripped, _, step, _) in enumerate(records) if tripped]
+        if not culprits:
+            return
+        # The earliest env step wins (ties: the lowest rank): a NaN one rank feeds into the averaged gradient
+        # reaches the others' parameters only after the step where it appeared on its own rank.
+        step, culprit = min(culprits)
+        _, code, _, row = records[culprit]
+        # The culprit names its quantity: name codes are per-process (assigned on first use).
+        name = ranks.broadcast_object(self._names[code] if ranks.rank == culprit else "", src=culprit)
+        raise NonFiniteError(self._message(name, step, row, f" on rank {culprit} of {ranks.world_size}"))
+
+    @staticmethod
+    def _message(name: str, step: int, row: int, rank: str) -> str:
+        where = f", env index {row}" if row >= 0 else ""
+        return (
+            f"non-finite {name} at env step {step}{where}{rank}; training stopped and the last checkpoint on disk "
+            "(written before this) is finite. Check the environment's observations and rewards, or lower "
+            "agent.lr_peak."
+        )

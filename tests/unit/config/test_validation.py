@@ -168,6 +168,16 @@ def test_derive_hand_example() -> None:
     assert derived.total_updates == 140  # floor((63 - 7) * 2.5)
 
 
+def test_derive_under_several_ranks_counts_env_steps_over_all_of_them() -> None:
+    cfg = _with(**{"env.num_envs": 16, "train.num_env_steps": 1000, "buffer.min_size": 100})
+    validate(cfg)
+    derived = derive(cfg, world_size=4)  # 64 env steps per vector step; each rank's shard warms up alone
+    assert derived.num_iterations == 16  # ceil(1000 / 64)
+    assert derived.warmup_iterations == 7  # ceil(100 / 16), as for one rank
+    assert derived.total_updates == 9  # floor((16 - 7) * 1)
+    assert derive(cfg, world_size=1) == derive(cfg)
+
+
 def test_derive_paper_cpu_regime() -> None:
     derived = derive(RunConfig())  # 1M steps, 1 env, 10k warm-up, U = 1
     assert derived.num_iterations == 1_000_000

@@ -8,6 +8,10 @@ Batch-norm modes per forward pass follow docs/algorithm.md 2.6 ("cross-batch" ev
 train mode on ``concat(s, s')``; the critic's value for the actor loss uses eval mode; the next action comes
 from the actor in eval mode; online and target critics both run in train mode on the joint batch
 ``concat((s, a), (s', a'))`` so prediction and bootstrap share batch statistics.
+
+Data parallelism (docs/distributed.md) enters through one optional ``sync``: after each backward it averages the
+gradients of the step together with the batch-norm running statistics its forward passes just moved, in one
+flat bucket, so that every rank applies the same optimizer step and keeps the same statistics.
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from flashsac.agents.flashsac.schedules import ema_update_, learning_rate
 from flashsac.buffers.batch import Batch
 from flashsac.config.schema import AgentConfig
 from flashsac.envs.protocol import EnvSpec
-from flashsac.nn.layers import project_weights_
+from flashsac.nn.layers import UnitBatchNorm, project_weights_
 from flashsac.runtime.compile import maybe_compile
+from flashsac.runtime.distributed import RankSync
 from flashsac.runtime.precision import Precision
 
 __all__ = ["FlashSACAgent"]
@@ -43,12 +48,21 @@ class FlashSACAgent:
         device: Learner device.
         total_updates: Number of updates the run will make (sets the LR warm-up and cosine lengths).
         seed: Seed of the exploration-noise generator.
+        sync: The other data-parallel ranks (``None``: a single process). Gradients and batch-norm running
+            statistics are averaged over them once per optimizer step, and the reward scaler's statistics cover
+            every rank's envs.
     """
 
     def __init__(
-        self, spec: EnvSpec, cfg: AgentConfig, device: torch.device, total_updates: int, seed: int = 0
+        self,
+        spec: EnvSpec,
+        cfg: AgentConfig,
+        device: torch.device,
+        total_updates: int,
+        seed: int = 0,
+        sync: RankSync | None = None,
     ) -> None:
-        self.spec, self.cfg, self.device = spec, cfg, device
+        self.spec, self.cfg, self.device, self.sync = spec, cfg, device, sync
         action_dim = spec.action_dim
         self.use_critic_obs = cfg.asymmetric_observation and spec.critic_obs_dim is not None
         critic_obs_dim = spec.critic_input_dim if self.use_critic_obs else spec.obs_dim
@@ -74,7 +88,9 @@ class FlashSACAgent:
         ).to(device)
         self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
         self.temperature = Temperature(cfg.temp_initial_value).to(device)
-        self.reward_scaler = RewardScaler(spec.num_envs, cfg.gamma, g_max, device)
+        self.reward_scaler = RewardScaler(
+            spec.num_envs, cfg.gamma, g_max, device, gather=sync.gather_cat if sync is not None else None
+        )
         self.noise = NoiseRepeater(
             spec.num_envs, action_dim, cfg.noise_zeta_mu, cfg.noise_zeta_max, cfg.noise_per_env, device, seed
         )
@@ -98,6 +114,9 @@ class FlashSACAgent:
         self._critic_losses = maybe_compile(self._critic_losses_eager, cfg.use_compile, cfg.compile_mode, device)
         self._online_params = list(self.critic.parameters())
         self._target_params = list(self.target_critic.parameters())
+        # Running statistics each step's forward passes move (the target critic runs in train mode too).
+        self._actor_stats = _running_statistics(self.actor)
+        self._critic_stats = _running_statistics(self.critic) + _running_statistics(self.target_critic)
         self.update_steps = 0
 
     # ------------------------------------------------------------------ acting
@@ -115,8 +134,8 @@ class FlashSACAgent:
         pre_tanh = mean if deterministic else mean + log_std.exp() * self.noise()
         return self.action_scaler.to_env(torch.tanh(pre_tanh))
 
-    def observe(self, reward: torch.Tensor, done: torch.Tensor) -> None:
-        """Feed one vector step of rewards and episode ends to the reward scaler."""
+    def update_reward_scaler(self, reward: torch.Tensor, done: torch.Tensor) -> None:
+        """Feed one vector step of rewards and episode ends to the reward scaler (docs/algorithm.md 5.1)."""
         self.reward_scaler.update(reward.to(self.device), done.to(self.device))
 
     # ------------------------------------------------------------------ learning
@@ -134,22 +153,25 @@ class FlashSACAgent:
         for optimizer in (self.actor_optimizer, self.critic_optimizer, self.temperature_optimizer):
             for group in optimizer.param_groups:
                 group["lr"] = lr
-        obs, next_obs = batch.obs.to(self.device), batch.next_obs.to(self.device)
-        critic_obs, next_critic_obs = obs, next_obs
-        if self.use_critic_obs and batch.critic_obs is not None and batch.next_critic_obs is not None:
-            critic_obs, next_critic_obs = (
+        obs, bootstrap_obs = batch.obs.to(self.device), batch.bootstrap_obs.to(self.device)
+        critic_obs, bootstrap_critic_obs = obs, bootstrap_obs
+        if self.use_critic_obs and batch.critic_obs is not None and batch.bootstrap_critic_obs is not None:
+            critic_obs, bootstrap_critic_obs = (
                 batch.critic_obs.to(self.device),
-                batch.next_critic_obs.to(self.device),
+                batch.bootstrap_critic_obs.to(self.device),
             )
         data_action = self.action_scaler.to_unit(batch.action.to(self.device))
         scale = self.reward_scaler.scale() if self.cfg.normalize_reward else torch.ones((), device=self.device)
         reward = batch.reward.to(self.device) / scale
-        bootstrap = batch.discount.to(self.device) * (1.0 - batch.terminated.to(self.device))
+        # Terminal windows have no bootstrap value: their discount is masked to 0.
+        bootstrap_discount = batch.bootstrap_discount.to(self.device) * (1.0 - batch.terminated.to(self.device))
 
         metrics: dict[str, torch.Tensor] = {}
         if self.update_steps % self.cfg.actor_update_period == 0:
-            metrics |= self._update_actor(obs, next_obs, critic_obs, data_action)
-        metrics |= self._update_critic(obs, next_obs, critic_obs, next_critic_obs, data_action, reward, bootstrap)
+            metrics |= self._update_actor(obs, bootstrap_obs, critic_obs, data_action)
+        metrics |= self._update_critic(
+            obs, bootstrap_obs, critic_obs, bootstrap_critic_obs, data_action, reward, bootstrap_discount
+        )
         ema_update_(self._target_params, self._online_params, self.cfg.tau)
         self.update_steps += 1
         metrics["train/lr"] = torch.tensor(lr)
@@ -157,11 +179,11 @@ class FlashSACAgent:
         return metrics
 
     def _actor_losses_eager(
-        self, obs: torch.Tensor, next_obs: torch.Tensor, critic_obs: torch.Tensor, data_action: torch.Tensor
+        self, obs: torch.Tensor, bootstrap_obs: torch.Tensor, critic_obs: torch.Tensor, data_action: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         batch_size = obs.shape[0]
         with self.precision.autocast():
-            action, log_prob = self.actor.sample(torch.cat((obs, next_obs)))
+            action, log_prob = self.actor.sample(torch.cat((obs, bootstrap_obs)))
             action, log_prob = action[:batch_size], log_prob[:batch_size].float()
             q_min = self.critic.expected_value(self.critic(critic_obs, action)).min(0).values
             loss = losses.actor_loss(
@@ -170,19 +192,26 @@ class FlashSACAgent:
         return loss, log_prob, action
 
     def _update_actor(
-        self, obs: torch.Tensor, next_obs: torch.Tensor, critic_obs: torch.Tensor, data_action: torch.Tensor
+        self, obs: torch.Tensor, bootstrap_obs: torch.Tensor, critic_obs: torch.Tensor, data_action: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         self.actor.train()
         self.critic.eval()
-        loss, log_prob, action = self._actor_losses(obs, next_obs, critic_obs, data_action)
-        # Gradients go to the actor only: the critic is a fixed function of the action here.
-        grad_norm = self._step(
-            loss, self.actor_optimizer, self.actor_grad_scaler, self.actor, list(self.actor.parameters())
-        )
+        loss, log_prob, action = self._actor_losses(obs, bootstrap_obs, critic_obs, data_action)
         entropy = -log_prob.detach().mean()
         temp_loss = losses.temperature_loss(self.temperature.log_alpha, entropy, self.entropy_target)
         self.temperature_optimizer.zero_grad(set_to_none=True)
+        # The temperature's gradient does not depend on the actor's step, so it is taken first and rides in the
+        # actor's bucket: one collective per actor update under data parallelism.
         temp_loss.backward()
+        # Gradients go to the actor only: the critic is a fixed function of the action here.
+        grad_norm = self._optimizer_step(
+            loss,
+            self.actor_optimizer,
+            self.actor_grad_scaler,
+            self.actor,
+            list(self.actor.parameters()),
+            also_averaged=[t for t in (self.temperature.log_alpha.grad,) if t is not None] + self._actor_stats,
+        )
         self.temperature_optimizer.step()
         return {
             "actor/loss": loss.detach(),
@@ -196,23 +225,23 @@ class FlashSACAgent:
     def _critic_losses_eager(
         self,
         obs: torch.Tensor,
-        next_obs: torch.Tensor,
+        bootstrap_obs: torch.Tensor,
         critic_obs: torch.Tensor,
-        next_critic_obs: torch.Tensor,
+        bootstrap_critic_obs: torch.Tensor,
         data_action: torch.Tensor,
         reward: torch.Tensor,
-        bootstrap: torch.Tensor,
+        bootstrap_discount: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         batch_size = obs.shape[0]
         support = self.critic.support
         with torch.no_grad(), self.precision.autocast():
-            next_action, next_log_prob = self.actor.sample(next_obs)
-            joint_obs = torch.cat((critic_obs, next_critic_obs))
+            next_action, next_log_prob = self.actor.sample(bootstrap_obs)
+            joint_obs = torch.cat((critic_obs, bootstrap_critic_obs))
             joint_action = torch.cat((data_action, next_action.float()))
             target_logits = self.target_critic(joint_obs, joint_action)[:, batch_size:]
             next_probs = losses.select_min_member(torch.softmax(target_logits.float(), dim=-1), support)
             entropy_bonus = self.temperature().detach() * next_log_prob.float()
-            target = losses.categorical_projection(next_probs, reward, bootstrap, entropy_bonus, support)
+            target = losses.categorical_projection(next_probs, reward, bootstrap_discount, entropy_bonus, support)
         with self.precision.autocast():
             logits = self.critic(joint_obs, joint_action)[:, :batch_size]
             loss = losses.critic_loss(torch.log_softmax(logits.float(), dim=-1), target)
@@ -224,7 +253,14 @@ class FlashSACAgent:
         self.critic.train()
         self.target_critic.train()
         loss, max_bonus, q_mean = self._critic_losses(*args)
-        grad_norm = self._step(loss, self.critic_optimizer, self.critic_grad_scaler, self.critic, self._online_params)
+        grad_norm = self._optimizer_step(
+            loss,
+            self.critic_optimizer,
+            self.critic_grad_scaler,
+            self.critic,
+            self._online_params,
+            also_averaged=self._critic_stats,
+        )
         return {
             "critic/loss": loss.detach(),
             "critic/grad_norm": grad_norm,
@@ -232,18 +268,21 @@ class FlashSACAgent:
             "critic/q_mean": q_mean,
         }
 
-    @staticmethod
-    def _step(
+    def _optimizer_step(
+        self,
         loss: torch.Tensor,
         optimizer: torch.optim.Optimizer,
         scaler: torch.amp.GradScaler,
         network: nn.Module,
         params: Sequence[torch.Tensor],
+        also_averaged: Sequence[torch.Tensor] = (),
     ) -> torch.Tensor:
-        """Zero grads, (scaled) backward into ``params`` only, optimizer step, then the weight projection.
+        """Zero grads, (scaled) backward into ``params`` only, average over ranks, optimizer step, projection.
 
         Returns the gradient norm (unscaled; on device) for logging and the non-finite guard. Under fp16 the
-        scaler skips steps with overflowing gradients by design, so the norm is reported as 0 there.
+        scaler skips steps with overflowing gradients by design, so the norm is reported as 0 there. Under data
+        parallelism the norm is this rank's own, taken before averaging, so that a non-finite gradient is
+        reported by the rank whose data caused it; ``also_averaged`` joins the gradients in the same bucket.
         """
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward(inputs=list(params))
@@ -251,6 +290,8 @@ class FlashSACAgent:
         grad_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))  # type: ignore[attr-defined]
         if scaler.is_enabled():
             grad_norm = torch.where(torch.isfinite(grad_norm), grad_norm / scaler.get_scale(), 0.0)
+        if self.sync is not None:
+            self.sync.average_([*grads, *also_averaged])
         scaler.step(optimizer)
         scaler.update()
         project_weights_(network)
@@ -291,3 +332,8 @@ class FlashSACAgent:
         self.actor_grad_scaler.load_state_dict(state["actor_grad_scaler"])
         self.critic_grad_scaler.load_state_dict(state["critic_grad_scaler"])
         self.update_steps = int(state["update_steps"])
+
+
+def _running_statistics(network: nn.Module) -> list[torch.Tensor]:
+    """The batch-norm running means and variances of ``network``, in module order."""
+    return [t for m in network.modules() if isinstance(m, UnitBatchNorm) for t in (m.running_mean, m.running_var)]

@@ -15,4 +15,5 @@ BENCHMARKS: dict[str, str] = {
     "sb3": "flashsac.tools.bench.sb3_compare",
     "bounds": "flashsac.tools.bench.bounds_ablation",
     "gpu-smoke": "flashsac.tools.bench.gpu_smoke",
+    "scale": "flashsac.tools.bench.scale",
 }

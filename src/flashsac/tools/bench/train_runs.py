@@ -2,7 +2,8 @@
 
 Each run gets its own process (so simulators that allow one instance per process, and torch's thread pool,
 start clean), the same ``OMP/MKL/OPENBLAS_NUM_THREADS``, and an optional wall-clock stop: ``SIGINT``, which the
-trainer turns into a checkpoint and a clean exit, so everything logged up to then is kept.
+trainer turns into a checkpoint and a clean exit, so everything logged up to then is kept. With ``nproc > 1`` the
+run is launched data-parallel by torchrun (``python -m torch.distributed.run``) on this machine.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TrainRun", "child_env", "read_scalars", "run_train", "series"]
+__all__ = ["TrainRun", "child_env", "read_scalars", "run_train", "series", "torchrun_prefix"]
 
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 _GRACE_S = 120.0
@@ -56,18 +58,37 @@ def series(records: list[dict[str, Any]], key: str) -> list[tuple[int, float]]:
     return [(int(r["env_steps"]), float(r[key])) for r in records if r.get(key) is not None]
 
 
-def run_train(overrides: list[str], run_dir: Path, threads: int, stop_after_s: float | None = None) -> TrainRun:
+def torchrun_prefix(nproc: int) -> list[str]:
+    """The command that launches ``nproc`` ranks on this machine, each running the module that follows it."""
+    with socket.socket() as sock:  # a free rendezvous port, so that concurrent launches do not collide
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        f"--nproc_per_node={nproc}",
+        "--master_addr=127.0.0.1",
+        f"--master_port={port}",
+    ]
+
+
+def run_train(
+    overrides: list[str], run_dir: Path, threads: int, stop_after_s: float | None = None, nproc: int = 1
+) -> TrainRun:
     """Train with ``overrides`` into ``run_dir``; stop with SIGINT after ``stop_after_s`` seconds if given.
 
     Args:
         overrides: ``key=value`` overrides of ``flashsac train``.
         run_dir: The run directory (``logging.run_dir``); must not hold an earlier run.
-        threads: torch and BLAS threads of the child (``num_threads`` and the OMP variables).
+        threads: torch and BLAS threads of each process (``num_threads`` and the OMP variables).
         stop_after_s: Wall-clock budget; ``None`` runs to ``train.num_env_steps``.
+        nproc: Data-parallel ranks; more than 1 launches through torchrun.
     """
     env = child_env(threads)
+    launcher = torchrun_prefix(nproc) if nproc > 1 else [sys.executable]
     command = [
-        sys.executable,
+        *launcher,
         "-m",
         "flashsac.cli.main",
         "train",
