@@ -40,7 +40,7 @@ from flashsac.envs.adapters.manager_based import (
 from flashsac.envs.adapters.package_info import installed_version
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
-__all__ = ["INSTALL", "TASKS", "TASKS_HINT", "joint_position_terms", "list_tasks", "make", "require"]
+__all__ = ["INSTALL", "TASKS", "TASKS_HINT", "list_tasks", "make", "require"]
 
 TASKS: dict[str, str] = {
     "Isaac-Repose-Cube-Shadow-Direct-v0": "Isaac-Reorient-Cube-Shadow-Direct",
@@ -123,7 +123,7 @@ def _registered_id(task: str, registry: Any) -> str:
     )
 
 
-def joint_position_terms(env: Any) -> list[JointPositionTerm] | None:
+def _joint_terms(env: Any) -> list[JointPositionTerm] | None:
     """Every action term as a joint-position term (soft limits, offset, scale), or ``None`` if one is not.
 
     Reads what ``JointPositionAction`` itself uses (envs/mdp/actions/joint_actions.py): its asset
@@ -198,7 +198,7 @@ def make(
         critic_group="critic",
         final_obs=final_obs,
         time_limit_offset=offset,
-        read_joint_terms=joint_position_terms,
+        read_joint_terms=_joint_terms,
     )
     vec.reset(seed)
     return vec

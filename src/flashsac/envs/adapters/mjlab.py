@@ -37,7 +37,7 @@ from flashsac.envs.adapters.manager_based import (
 from flashsac.envs.adapters.package_info import installed_version, release_parts
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
-__all__ = ["TASKS", "TASKS_HINT", "joint_position_terms", "list_tasks", "make", "require"]
+__all__ = ["TASKS", "TASKS_HINT", "list_tasks", "make", "require"]
 
 TASKS = (
     "Mjlab-Velocity-Flat-Unitree-G1",
@@ -76,7 +76,7 @@ def list_tasks() -> list[str]:
     return list(TASKS)
 
 
-def joint_position_terms(env: Any) -> list[JointPositionTerm] | None:
+def _joint_terms(env: Any) -> list[JointPositionTerm] | None:
     """Every action term as a joint-position term, or ``None`` if one is not (mjlab envs/mdp/actions/actions.py).
 
     A ``JointPositionAction`` drives the joints ``target_ids`` of ``scene[cfg.entity_name]`` with
@@ -141,7 +141,7 @@ def make(
         actor_group="actor",
         critic_group="critic",
         final_obs=FinalObs.MANUAL_RESET,
-        read_joint_terms=joint_position_terms,
+        read_joint_terms=_joint_terms,
     )
     vec.reset(seed)
     return vec

@@ -313,6 +313,11 @@ def _family(env: Any) -> str | None:
     return None
 
 
+def _family_reader(name: str) -> JointReader:
+    """The family adapter's reader of joint-position action terms (the one its own ``make`` hands the core)."""
+    return importlib.import_module(f"flashsac.envs.adapters.{name}")._joint_terms
+
+
 def lift_vec_env(env: Any, obs_groups: Mapping[str, Sequence[str]] | None, task: str) -> Any:
     """Lift an rsl_rl ``VecEnv`` into the env contract, recovering the true final observation where possible.
 
@@ -328,10 +333,10 @@ def lift_vec_env(env: Any, obs_groups: Mapping[str, Sequence[str]] | None, task:
     groups = resolve_obs_groups(obs_groups, list(env.get_observations().keys()))
     family = _family(env)
     if family == "mjlab":
-        reader = importlib.import_module("flashsac.envs.adapters.mjlab").joint_position_terms
+        reader = _family_reader("mjlab")
         return RslRlManagerBasedEnv(env, groups, task, FinalObs.MANUAL_RESET, reader)
     if family == "isaaclab":
-        reader = importlib.import_module("flashsac.envs.adapters.isaaclab").joint_position_terms
+        reader = _family_reader("isaaclab")
         final = FinalObs.EXTRAS if hasattr(env.unwrapped.cfg, "compute_final_obs") else FinalObs.RESET_HOOK
         return RslRlManagerBasedEnv(env, groups, task, final, reader)
     return RslRlVecEnvAdapter(env, groups, task)
