@@ -29,8 +29,7 @@ from typing import Any
 
 import torch
 
-from flashsac.envs.bounded import BoundsChoice
-from flashsac.envs.registry import make_env
+from flashsac.envs.registry import make_env_from_config
 from flashsac.evaluation.policy import load_policy
 from flashsac.tools.bench.common import machine_info
 
@@ -53,15 +52,7 @@ def measure(checkpoint: Path, num_envs: int, seed: int) -> dict[str, Any]:
     cfg = policy.cfg
     if cfg.env.name != "genesis" or cfg.env.task not in GO2_TASKS:
         raise SystemExit(f"go2_gait.py: {checkpoint} is a {cfg.env.name}/{cfg.env.task} run, not a Genesis Go2 task")
-    env = make_env(
-        "genesis",
-        cfg.env.task,
-        num_envs,
-        seed,
-        torch.device("cpu"),
-        cfg.env.max_episode_steps,
-        bounds=BoundsChoice.from_env_config(cfg.env),
-    )
+    env = make_env_from_config(cfg.env, seed, torch.device("cpu"), num_envs=num_envs)
     go2: Any = getattr(env, "inner", env)  # the Genesis task behind the bounds wrapper holds the robot's state
     try:
         obs, _ = env.reset(seed)

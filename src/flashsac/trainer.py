@@ -33,9 +33,8 @@ from flashsac.checkpointing.scalar_rewind import rewind_scalar_files
 from flashsac.config.derive import derive
 from flashsac.config.schema import RunConfig
 from flashsac.config.validate import ConfigError
-from flashsac.envs.bounded import BoundsChoice
 from flashsac.envs.protocol import Step, VecEnv, spec_to_dict
-from flashsac.envs.registry import make_env, solved_return
+from flashsac.envs.registry import make_env_from_config, solved_return
 from flashsac.evaluation.evaluate import EvalResult, evaluate
 from flashsac.evaluation.plots import plot_learning_curve
 from flashsac.evaluation.video import record_training_video
@@ -114,25 +113,12 @@ class Trainer:
             self.device if cfg.buffer.device == "auto" else resolve_device(cfg.buffer.device, "buffer.device")
         )
         e = cfg.env
-        bounds = BoundsChoice.from_env_config(e)
-        options = dict(e.options)
-        self.env = make_env(
-            e.name, e.task, e.num_envs, cfg.seed, env_device, e.max_episode_steps, bounds=bounds, options=options
-        )
+        self.env = make_env_from_config(e, cfg.seed, env_device)
         spec = self.env.spec
         self.eval_env: VecEnv = (
             self.env
             if spec.shares_instance
-            else make_env(
-                e.name,
-                e.task,
-                e.num_eval_envs,
-                cfg.seed + _EVAL_SEED_OFFSET,
-                env_device,
-                e.max_episode_steps,
-                bounds=bounds,
-                options=options,
-            )
+            else make_env_from_config(e, cfg.seed + _EVAL_SEED_OFFSET, env_device, num_envs=e.num_eval_envs)
         )
         if spec.shares_instance:
             self._check_shared_eval_episodes()
@@ -357,16 +343,12 @@ class Trainer:
         e = self.cfg.env
         record_training_video(
             lambda o: self.agent.act(o.to(self.device), deterministic=True),
-            e.name,
-            e.task,
+            e,
             self.cfg.seed + _EVAL_SEED_OFFSET,
             self.env_device,
-            e.max_episode_steps,
             self.run_dir / "videos" / f"step_{self.env_steps}.mp4",
             logger.tensorboard_writer,
             self.env_steps,
-            bounds=BoundsChoice.from_env_config(e),
-            options=dict(e.options),
         )
 
     # ------------------------------------------------------------------ state and outputs

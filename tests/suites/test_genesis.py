@@ -9,6 +9,7 @@ here independently of Genesis.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import importlib.util
 import math
 import xml.etree.ElementTree as ET
@@ -31,9 +32,10 @@ from conformance import (
 )
 from flashsac.cli.compose import compose_config
 from flashsac.cli.main import main
-from flashsac.envs import MissingSimulatorError, UnknownTaskError, VecEnv, make_env
+from flashsac.config.schema import EnvConfig
+from flashsac.envs import MissingSimulatorError, UnknownTaskError, VecEnv, make_env, make_env_from_config
 from flashsac.envs.action_bounds import joint_limit_bounds
-from flashsac.envs.bounded import BoundsChoice, BoundsError
+from flashsac.envs.bounded import BoundsError
 from flashsac.envs.registry import RenderError, check_env, family
 from tiny_run import tiny_overrides
 
@@ -43,9 +45,9 @@ TASKS = ["go2-walk_easy", "go2-walk", "panda-grasp"]
 NUM_ENVS = 4
 # Go2 keeps Genesis' declared +-100 box (the warning about it is the point elsewhere); Panda declares none.
 BOUNDS = {
-    "go2-walk_easy": BoundsChoice(allow_suspicious=True),
-    "go2-walk": BoundsChoice(allow_suspicious=True),
-    "panda-grasp": BoundsChoice(mode="scalar", scalar=1.0),
+    "go2-walk_easy": EnvConfig(name="genesis", task="go2-walk_easy", allow_suspicious_bounds=True),
+    "go2-walk": EnvConfig(name="genesis", task="go2-walk", allow_suspicious_bounds=True),
+    "panda-grasp": EnvConfig(name="genesis", task="panda-grasp", action_bounds="scalar", action_bound=1.0),
 }
 
 
@@ -250,16 +252,8 @@ def genesis_envs() -> Iterator[Any]:
         key = (task, limit, render)
         env = _ENVS.get(key)
         if env is None or getattr(env, "_closed", False):
-            env = make_env(
-                "genesis",
-                task,
-                NUM_ENVS,
-                seed=0,
-                device=CPU,
-                max_episode_steps=limit,
-                render=render,
-                bounds=BOUNDS[task],
-            )
+            env_cfg = dataclasses.replace(BOUNDS[task], max_episode_steps=limit)
+            env = make_env_from_config(env_cfg, 0, CPU, num_envs=NUM_ENVS, render=render)
             _ENVS[key] = env
         return env
 
@@ -347,15 +341,8 @@ def test_go2_easy_privileged_critic_option_adds_the_base_velocity_for_the_critic
     # env.options.privileged_critic=true (preset genesis_cpu): the critic sees the base velocity the reward tracks;
     # the actor's 45-d observation is the task's own, so the same policy deploys.
     plain = genesis_envs("go2-walk_easy")
-    env = make_env(
-        "genesis",
-        "go2-walk_easy",
-        NUM_ENVS,
-        seed=0,
-        device=CPU,
-        bounds=BOUNDS["go2-walk_easy"],
-        options={"privileged_critic": True},
-    )
+    env_cfg = dataclasses.replace(BOUNDS["go2-walk_easy"], options={"privileged_critic": True})
+    env = make_env_from_config(env_cfg, 0, CPU, num_envs=NUM_ENVS)
     try:
         assert (env.spec.obs_dim, env.spec.critic_obs_dim) == (45, 60)
         obs, critic = env.reset(seed=0)
@@ -436,8 +423,8 @@ def test_go2_joint_limits_are_the_urdfs_and_bound_endpoints_reach_them(genesis_e
         assert (low[i].item(), high[i].item()) == (pytest.approx(a_min, abs=2e-3), pytest.approx(a_max, abs=2e-3))
     # The joint-limit box through the registry, as a run with env.action_bounds=joint_limits gets it.
     # allow_suspicious: the rear thighs' range reaches 14.15 in action units, past the registry's "huge" mark.
-    choice = BoundsChoice(mode="joint_limits", allow_suspicious=True)
-    bounded = make_env("genesis", task, 1, seed=0, device=CPU, bounds=choice)
+    env_cfg = EnvConfig(name="genesis", task=task, action_bounds="joint_limits", allow_suspicious_bounds=True)
+    bounded = make_env_from_config(env_cfg, 0, CPU, num_envs=1)
     try:
         assert torch.equal(bounded.spec.action_low, low) and torch.equal(bounded.spec.action_high, high)
     finally:
@@ -460,7 +447,7 @@ def test_panda_declares_no_box_and_has_no_joint_limit_bounds(genesis_envs: Any) 
     with pytest.raises(BoundsError, match="non-finite action box"):
         make_env("genesis", "panda-grasp", 1, seed=0, device=CPU)
     with pytest.raises(BoundsError, match="joint_limits"):
-        make_env("genesis", "panda-grasp", 1, seed=0, device=CPU, bounds=BoundsChoice(mode="joint_limits"))
+        make_env_from_config(EnvConfig(name="genesis", task="panda-grasp", action_bounds="joint_limits"), 0, CPU)
 
 
 @pytest.mark.sim

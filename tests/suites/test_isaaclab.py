@@ -22,11 +22,11 @@ import torch
 
 from conformance import run_suite
 from flashsac.cli.main import main
-from flashsac.envs import MissingSimulatorError, make_env
+from flashsac.config.schema import EnvConfig
+from flashsac.envs import MissingSimulatorError, make_env, make_env_from_config
 from flashsac.envs.action_bounds import joint_limit_bounds
 from flashsac.envs.adapters import isaaclab as il
 from flashsac.envs.adapters.manager_based import FinalObs, ManagerBasedVecEnv
-from flashsac.envs.bounded import BoundsChoice
 from flashsac.envs.protocol import VecEnv
 from flashsac.envs.registry import UnknownTaskError, check_env
 from tiny_run import tiny_overrides
@@ -90,9 +90,15 @@ def _edit_cfg(monkeypatch: pytest.MonkeyPatch, edit: Callable[[Any], None]) -> N
     monkeypatch.setattr(parse_cfg, "parse_env_cfg", parse)
 
 
-def _make(task: str, num_envs: int = 3, seed: int = 0, steps: int | None = None, **bounds: Any) -> VecEnv:
-    choice = BoundsChoice(**bounds) if bounds else BoundsChoice(mode="scalar", scalar=3.0 if "Franka" in task else 1.0)
-    return make_env("isaaclab", task, num_envs, seed=seed, device=CPU, max_episode_steps=steps, bounds=choice)
+def _make(task: str, num_envs: int = 3, seed: int = 0, steps: int | None = None, mode: str = "scalar") -> VecEnv:
+    env_cfg = EnvConfig(
+        name="isaaclab",
+        task=task,
+        max_episode_steps=steps,
+        action_bounds=mode,
+        action_bound=3.0 if "Franka" in task else 1.0,
+    )
+    return make_env_from_config(env_cfg, seed, CPU, num_envs=num_envs)
 
 
 def _core(env: VecEnv) -> ManagerBasedVecEnv:

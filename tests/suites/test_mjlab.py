@@ -13,11 +13,11 @@ import pytest
 import torch
 
 from conformance import run_suite
-from flashsac.envs import MissingSimulatorError, make_env
+from flashsac.config.schema import EnvConfig
+from flashsac.envs import MissingSimulatorError, make_env_from_config
 from flashsac.envs.action_bounds import joint_limit_bounds
 from flashsac.envs.adapters import mjlab as mj
 from flashsac.envs.adapters.manager_based import ManagerBasedVecEnv
-from flashsac.envs.bounded import BoundsChoice
 from flashsac.envs.protocol import VecEnv
 from flashsac.envs.registry import UnknownTaskError, check_env
 
@@ -35,8 +35,8 @@ def installed() -> None:
 
 
 def _make(task: str, num_envs: int = 2, steps: int | None = None, mode: str = "scalar") -> VecEnv:
-    bounds = BoundsChoice(mode=mode, scalar=1.0)
-    return make_env("mjlab", task, num_envs, seed=0, device=CPU, max_episode_steps=steps, bounds=bounds)
+    env_cfg = EnvConfig(name="mjlab", task=task, max_episode_steps=steps, action_bounds=mode, action_bound=1.0)
+    return make_env_from_config(env_cfg, 0, CPU, num_envs=num_envs)
 
 
 def _core(env: VecEnv) -> ManagerBasedVecEnv:

@@ -28,9 +28,8 @@ from rich.table import Table
 
 from flashsac.checkpointing.checkpoint_file import CheckpointError
 from flashsac.config.validate import ConfigError
-from flashsac.envs.bounded import BoundsChoice
 from flashsac.envs.protocol import EnvSpec, Step, VecEnv
-from flashsac.envs.registry import make_env
+from flashsac.envs.registry import make_env_from_config
 from flashsac.evaluation.evaluate import EvalResult, evaluate
 from flashsac.evaluation.policy import LoadedPolicy, load_policy
 from flashsac.evaluation.video import default_fps, record_rollout, write_mp4
@@ -133,17 +132,7 @@ def _load(checkpoint: Path, device_name: str, seed: int | None) -> _Loaded:
 def _make_env(loaded: _Loaded, num_envs: int, render: bool = False) -> VecEnv:
     """The checkpoint's task with the run's time limit; refuses an env the stored policy cannot act in."""
     cfg, stored = loaded.policy.cfg, loaded.policy.spec
-    env = make_env(
-        cfg.env.name,
-        cfg.env.task,
-        num_envs,
-        loaded.seed,
-        loaded.device,
-        cfg.env.max_episode_steps,
-        render=render,
-        bounds=BoundsChoice.from_env_config(cfg.env),
-        options=dict(cfg.env.options),
-    )
+    env = make_env_from_config(cfg.env, loaded.seed, loaded.device, num_envs=num_envs, render=render)
     spec = env.spec
     if (spec.obs_dim, spec.action_dim) != (stored.obs_dim, stored.action_dim):
         env.close()

@@ -1,7 +1,7 @@
 """Environments: the batched env contract, the simulator registry and the adapters."""
 
 from flashsac.envs.protocol import EnvSpec, Step, VecEnv, validate_spec
-from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError, check_env, make_env
+from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError, check_env, make_env, make_env_from_config
 
 __all__ = [
     "EnvSpec",
@@ -11,5 +11,6 @@ __all__ = [
     "VecEnv",
     "check_env",
     "make_env",
+    "make_env_from_config",
     "validate_spec",
 ]

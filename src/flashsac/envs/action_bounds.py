@@ -18,9 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from flashsac.config.schema import BOUNDS_MODES
-
-__all__ = ["BOUNDS_MODES", "JointLimits", "joint_limit_bounds", "select_bounds"]
+__all__ = ["JointLimits", "joint_limit_bounds", "select_bounds"]
 
 
 @dataclass(frozen=True)
@@ -48,12 +46,10 @@ def joint_limit_bounds(limits: JointLimits, fraction: float = 1.0) -> tuple[torc
         ``q0 + scale * a_max == q0 + fraction * |q_max - q0|``.
 
     Raises:
-        ValueError: naming the offending joint when a limit pair is inverted, ``q0`` lies outside the limits, a
-            scale is not positive, or ``fraction`` is outside ``(0, 1]``.
+        ValueError: naming the offending joint when a limit pair is inverted, ``q0`` lies outside the limits or a
+            scale is not positive (``fraction`` obeys ``env.joint_limit_fraction``'s rule, checked with the config).
     """
     q_min, q_max, q0, scale = (t.to(torch.float64) for t in (limits.q_min, limits.q_max, limits.q0, limits.scale))
-    if not 0.0 < fraction <= 1.0:
-        raise ValueError(f"env.joint_limit_fraction={fraction} must be in (0, 1]; 1.0 reaches the soft limits.")
     checks = (
         (q_max > q_min, "q_max must exceed q_min"),
         ((q0 >= q_min) & (q0 <= q_max), "the default pose q0 must lie inside [q_min, q_max]"),
@@ -92,8 +88,8 @@ def select_bounds(
         fraction: The share of the soft-limit range for ``joint_limits``.
 
     Raises:
-        ValueError: for an unknown mode, ``joint_limits`` on an env without joint limits, or a non-positive
-            scalar; the message names ``env.action_bounds`` and the choices.
+        ValueError: for ``joint_limits`` on an env without joint limits (the message names ``env.action_bounds``
+            and the choices), or joint limits that do not make a box (:func:`joint_limit_bounds`).
     """
     if mode == "env":
         return env_low.to(torch.float32), env_high.to(torch.float32)
@@ -107,9 +103,7 @@ def select_bounds(
     if mode == "symmetric":
         half = torch.maximum(env_low.abs(), env_high.abs()).to(torch.float32)
         return -half, half
-    if mode == "scalar":
-        if not scalar > 0:
-            raise ValueError(f"env.action_bound={scalar} must be > 0 for env.action_bounds=scalar.")
-        half = torch.full_like(env_low, float(scalar), dtype=torch.float32)
-        return -half, half
-    raise ValueError(f"env.action_bounds={mode!r} is not a bounds mode. Valid choices: {', '.join(BOUNDS_MODES)}.")
+    # The mode and the half-width obey env.action_bounds' and env.action_bound's rules (checked with the config).
+    assert mode == "scalar", mode
+    half = torch.full_like(env_low, float(scalar), dtype=torch.float32)
+    return -half, half

@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from flashsac.config.schema import BOUNDS_MODES, FINAL_OBS_MODES
+from flashsac.config.schema import EnvConfig
 from flashsac.envs.action_bounds import JointLimits, select_bounds
 from flashsac.envs.protocol import EnvSpec, Step, VecEnv
 
 __all__ = [
-    "FINAL_OBS_MODES",
     "HUGE_BOUND",
-    "BoundsChoice",
     "BoundsError",
     "BoundedEnv",
     "PostResetFinalObs",
@@ -41,36 +38,6 @@ so +-10 already means several radians past any joint's range, and tanh maps almo
 
 class BoundsError(ValueError):
     """The chosen action box cannot be trained with (infinite, or not derivable); says which key to change."""
-
-
-@dataclass(frozen=True)
-class BoundsChoice:
-    """How a run picks its action box (``env.action_bounds`` and friends in the config).
-
-    Attributes:
-        mode: ``env``, ``joint_limits``, ``symmetric`` or ``scalar`` (:data:`BOUNDS_MODES`).
-        scalar: Half-width for ``scalar`` (``env.action_bound``).
-        fraction: Share of the soft-limit range for ``joint_limits`` (``env.joint_limit_fraction``).
-        allow_suspicious: Silence the warning on huge finite bounds (``env.allow_suspicious_bounds``).
-        final_obs: ``exact`` (the contract) or ``post_reset`` (ablation; ``env.final_obs``).
-    """
-
-    mode: str = "env"
-    scalar: float = 1.0
-    fraction: float = 1.0
-    allow_suspicious: bool = False
-    final_obs: str = "exact"
-
-    @classmethod
-    def from_env_config(cls, env_cfg: Any) -> BoundsChoice:
-        """The choice stored in an ``EnvConfig`` (or anything with the same attribute names)."""
-        return cls(
-            mode=env_cfg.action_bounds,
-            scalar=float(env_cfg.action_bound),
-            fraction=float(env_cfg.joint_limit_fraction),
-            allow_suspicious=bool(env_cfg.allow_suspicious_bounds),
-            final_obs=env_cfg.final_obs,
-        )
 
 
 def env_joint_limits(env: VecEnv) -> JointLimits | None:
@@ -130,40 +97,44 @@ def _describe(low: torch.Tensor, high: torch.Tensor) -> str:
     return f"low={[round(v, 4) for v in low.tolist()]}, high={[round(v, 4) for v in high.tolist()]}"
 
 
-def apply_bounds(env: VecEnv, choice: BoundsChoice) -> VecEnv:
-    """Wrap ``env`` so its spec carries the action box of ``choice``; refuse infinite boxes, warn on huge ones.
+def apply_bounds(env: VecEnv, env_cfg: EnvConfig) -> VecEnv:
+    """Wrap ``env`` so its spec carries the action box the run's env config chooses; refuse infinite boxes.
+
+    The box is picked by ``env.action_bounds`` (with ``env.action_bound`` and ``env.joint_limit_fraction``); a
+    box wider than :data:`HUGE_BOUND` warns unless ``env.allow_suspicious_bounds``; ``env.final_obs=post_reset``
+    adds the ablation wrapper.
 
     Raises:
         BoundsError: the chosen box is not finite, or ``joint_limits`` is asked of an env without joint limits;
             the message names ``env.action_bounds`` and the fix.
     """
-    if choice.mode not in BOUNDS_MODES:
-        raise BoundsError(
-            f"env.action_bounds={choice.mode!r} is not a bounds mode. Valid choices: {', '.join(BOUNDS_MODES)}."
-        )
-    if choice.final_obs not in FINAL_OBS_MODES:
-        raise BoundsError(
-            f"env.final_obs={choice.final_obs!r} is not valid. Valid choices: {', '.join(FINAL_OBS_MODES)}."
-        )
+    # The keys' own rules (a known mode, a positive half-width, a fraction in (0, 1]) are checked with the config;
+    # what only the env can tell (a finite box, joint limits to derive it from) is checked here.
+    mode = env_cfg.action_bounds
     spec = env.spec
-    limits = env_joint_limits(env) if choice.mode == "joint_limits" else None
+    limits = env_joint_limits(env) if mode == "joint_limits" else None
     try:
         low, high = select_bounds(
-            choice.mode, spec.action_low.cpu(), spec.action_high.cpu(), limits, choice.scalar, choice.fraction
+            mode,
+            spec.action_low.cpu(),
+            spec.action_high.cpu(),
+            limits,
+            float(env_cfg.action_bound),
+            float(env_cfg.joint_limit_fraction),
         )
     except ValueError as err:
         raise BoundsError(f"{spec.task}: {err}") from err
     if not bool(torch.isfinite(low).all() and torch.isfinite(high).all()):
         raise BoundsError(
-            f"{spec.task}: env.action_bounds={choice.mode} gives a non-finite action box ({_describe(low, high)}). "
+            f"{spec.task}: env.action_bounds={mode} gives a non-finite action box ({_describe(low, high)}). "
             "SAC maps tanh onto the box, so it must be finite: set env.action_bounds=joint_limits (joint-position "
             "robots) or env.action_bounds=scalar env.action_bound=<half-width>."
         )
     huge = float(torch.maximum(low.abs(), high.abs()).max())
     # Why not for joint_limits: that box is derived from the robot's own ranges (Go2's rear thigh reaches +14).
-    if huge > HUGE_BOUND and choice.mode != "joint_limits" and not choice.allow_suspicious:
+    if huge > HUGE_BOUND and mode != "joint_limits" and not env_cfg.allow_suspicious_bounds:
         warnings.warn(
-            f"{spec.task}: the action box reaches +-{huge:g} (env.action_bounds={choice.mode}). A tanh policy spread "
+            f"{spec.task}: the action box reaches +-{huge:g} (env.action_bounds={mode}). A tanh policy spread "
             "over so wide a box sends most actions far past the joints' range (run `flashsac doctor` to see it). "
             "Use env.action_bounds=joint_limits or scalar, or set env.allow_suspicious_bounds=true if it is meant.",
             stacklevel=2,
@@ -171,6 +142,6 @@ def apply_bounds(env: VecEnv, choice: BoundsChoice) -> VecEnv:
     unchanged = torch.equal(low, spec.action_low.cpu()) and torch.equal(high, spec.action_high.cpu())
     # Why not always wrap: an env whose box is kept stays the adapter's own object (its type and attributes).
     wrapped: VecEnv = env if unchanged else BoundedEnv(env, low, high)
-    if choice.final_obs == "post_reset":
+    if env_cfg.final_obs == "post_reset":
         wrapped = PostResetFinalObs(wrapped)
     return wrapped

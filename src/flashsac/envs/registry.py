@@ -9,7 +9,8 @@ A family is a module under ``flashsac.envs.adapters`` (or ``flashsac.envs.torch_
   an env whose ``render(env_index)`` works; families that cannot render may omit the keyword);
 * optionally ``SOLVED_RETURNS: dict[str, float]`` -- mean evaluation return at which a task counts as solved.
 
-The trainer and CLI only ever call :func:`check_env` (before anything starts) and :func:`make_env`.
+The trainer and CLI only ever call :func:`check_env` (before anything starts) and :func:`make_env_from_config`;
+:func:`make_env` is the same by plain arguments (tests, adapters, benchmarks of one family).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Any
 
 import torch
 
-from flashsac.envs.bounded import BoundsChoice, apply_bounds
+from flashsac.config.schema import EnvConfig
+from flashsac.envs.bounded import apply_bounds
 from flashsac.envs.protocol import VecEnv, validate_spec
 
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
     "check_env",
     "family",
     "make_env",
+    "make_env_from_config",
+    "make_raw_env",
     "solved_return",
 ]
 
@@ -130,6 +134,57 @@ def _checked_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
+def make_raw_env(
+    env_cfg: EnvConfig, seed: int, device: torch.device, *, num_envs: int | None = None, render: bool = False
+) -> VecEnv:
+    """The family's env for ``env_cfg`` as the simulator declares it: no action box applied, spec not checked.
+
+    Only ``flashsac doctor`` needs this (it reports the declared box); everything else uses
+    :func:`make_env_from_config`. Arguments as there.
+    """
+    check_env(env_cfg.name, env_cfg.task)
+    # The keyword is passed only when set, so families without rendering need not accept it.
+    extra: dict[str, Any] = {"render": True} if render else {}
+    extra |= _checked_options(env_cfg.name, dict(env_cfg.options))
+    return family(env_cfg.name).make(
+        task=env_cfg.task,
+        num_envs=env_cfg.num_envs if num_envs is None else num_envs,
+        seed=seed,
+        device=device,
+        max_episode_steps=env_cfg.max_episode_steps,
+        **extra,
+    )
+
+
+def make_env_from_config(
+    env_cfg: EnvConfig, seed: int, device: torch.device, *, num_envs: int | None = None, render: bool = False
+) -> VecEnv:
+    """Build the run's batched env from its ``env`` config: family, task, time limit, options and action box.
+
+    Args:
+        env_cfg: The run's ``env`` section (``name``, ``task``, ``max_episode_steps``, ``options`` and the
+            action-box keys ``action_bounds``, ``action_bound``, ``joint_limit_fraction``,
+            ``allow_suspicious_bounds``, ``final_obs``).
+        seed: Seed of the first reset.
+        device: Device of the returned tensors (``env.device`` resolved).
+        num_envs: Number of environments stepped together; ``None`` takes ``env_cfg.num_envs`` (evaluation
+            passes ``env.num_eval_envs``, videos 1).
+        render: Build the env so that ``env.render(env_index)`` returns RGB frames (simulators that render
+            through OpenGL only set that up when asked). Whether it can is ``env.spec.can_render``.
+
+    Raises:
+        BoundsError: the resulting box is infinite (e.g. an IsaacLab env with ``env.action_bounds=env``).
+    """
+    env = make_raw_env(env_cfg, seed, device, num_envs=num_envs, render=render)
+    try:
+        env = apply_bounds(env, env_cfg)
+        validate_spec(env.spec)
+    except ValueError:
+        env.close()
+        raise
+    return env
+
+
 def make_env(
     name: str,
     task: str,
@@ -138,10 +193,9 @@ def make_env(
     device: torch.device,
     max_episode_steps: int | None = None,
     render: bool = False,
-    bounds: BoundsChoice | None = None,
     options: dict[str, Any] | None = None,
 ) -> VecEnv:
-    """Build a batched environment behind the env contract, give it the run's action box, and check its spec.
+    """:func:`make_env_from_config` by plain arguments, with the env's declared action box (``action_bounds=env``).
 
     Args:
         name: Simulator family (``env.name``).
@@ -150,28 +204,15 @@ def make_env(
         seed: Seed of the first reset.
         device: Device of the returned tensors.
         max_episode_steps: Time-limit override, or ``None`` for the task's own.
-        render: Build the env so that ``env.render(env_index)`` returns RGB frames (simulators that render
-            through OpenGL only set that up when asked). Whether it can is ``env.spec.can_render``.
-        bounds: The run's action-box choice (``env.action_bounds`` ...); ``None`` keeps the env's declared box.
+        render: As in :func:`make_env_from_config`.
         options: Family-specific keywords for the family's ``make`` (``env.options``).
 
     Raises:
-        BoundsError: the resulting box is infinite (e.g. an IsaacLab env with ``env.action_bounds=env``).
+        BoundsError: the declared box is infinite (e.g. any IsaacLab env): build it with
+            :func:`make_env_from_config` and another ``action_bounds``.
     """
-    check_env(name, task)
-    # The keyword is passed only when set, so families without rendering need not accept it.
-    extra: dict[str, Any] = {"render": True} if render else {}
-    extra |= _checked_options(name, dict(options or {}))
-    env: VecEnv = family(name).make(
-        task=task, num_envs=num_envs, seed=seed, device=device, max_episode_steps=max_episode_steps, **extra
-    )
-    try:
-        env = apply_bounds(env, bounds or BoundsChoice())
-        validate_spec(env.spec)
-    except ValueError:
-        env.close()
-        raise
-    return env
+    env_cfg = EnvConfig(name=name, task=task, max_episode_steps=max_episode_steps, options=dict(options or {}))
+    return make_env_from_config(env_cfg, seed, device, num_envs=num_envs, render=render)
 
 
 def solved_return(name: str, task: str) -> float | None:

@@ -12,14 +12,14 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
-from flashsac.envs.bounded import BoundsChoice
+from flashsac.config.schema import EnvConfig
 from flashsac.envs.protocol import EnvSpec, VecEnv
-from flashsac.envs.registry import RenderError, make_env
+from flashsac.envs.registry import RenderError, make_env_from_config
 
 if TYPE_CHECKING:  # only for annotations: importing it pulls in tensorboard
     from torch.utils.tensorboard import SummaryWriter
@@ -196,47 +196,41 @@ def tensorboard_video(writer: SummaryWriter, tag: str, frames: np.ndarray, step:
 
 def record_training_video(
     policy: Callable[[torch.Tensor], torch.Tensor],
-    env_name: str,
-    task: str,
+    env_cfg: EnvConfig,
     seed: int,
     device: torch.device,
-    max_episode_steps: int | None,
     path: Path,
     writer: SummaryWriter | None,
     step: int,
     fps: float | None = None,
     tag: str = "eval/video",
-    bounds: BoundsChoice | None = None,
-    options: dict[str, Any] | None = None,
 ) -> Path | None:
     """Record one deterministic episode into ``path`` (mp4) and, with a writer, into TensorBoard.
 
-    Builds its own one-env render-capable env (``make_env(..., render=True)``) so the training and evaluation
-    envs are never disturbed, and closes it afterwards.
+    Builds its own one-env render-capable env (``make_env_from_config(..., num_envs=1, render=True)``) so the
+    training and evaluation envs are never disturbed, and closes it afterwards.
 
     Args:
         policy: Maps ``(1, obs_dim)`` observations on ``device`` to actions in environment units.
-        env_name: Simulator family (``cfg.env.name``).
-        task: Task name (``cfg.env.task``).
+        env_cfg: The run's ``env`` section (task, time limit, options and action box, as in training).
         seed: Seed of the recorded episode's reset.
         device: Device of the env's tensors (``cfg.env.device`` resolved).
-        max_episode_steps: The run's time-limit override (``cfg.env.max_episode_steps``), or ``None``.
         path: Where the mp4 goes (e.g. ``run_dir / "videos" / f"step_{env_steps}.mp4"``).
         writer: A TensorBoard ``SummaryWriter``, or ``None`` to write only the mp4.
         step: Global step of the TensorBoard clip (env steps).
         fps: Frames per second; ``None`` plays in real time (``1 / control_dt``).
         tag: TensorBoard tag of the clip.
-        bounds: The run's action-box choice (the env must accept the policy's box).
-        options: The run's family-specific ``env.options``.
 
     Returns:
         ``path``, or ``None`` (after a warning) when this env cannot render here.
     """
-    env = make_env(env_name, task, 1, seed, device, max_episode_steps, render=True, bounds=bounds, options=options)
+    env = make_env_from_config(env_cfg, seed, device, num_envs=1, render=True)
     try:
         spec = env.spec
         if not spec.can_render:
-            warnings.warn(f"{env_name}/{task} cannot render frames; no training video is recorded.", stacklevel=2)
+            warnings.warn(
+                f"{env_cfg.name}/{env_cfg.task} cannot render frames; no training video is recorded.", stacklevel=2
+            )
             return None
         recording = record_rollout(policy, env, spec.max_episode_steps or 1000, seed=seed)
     except RenderError as err:

@@ -13,16 +13,13 @@ import torch
 
 __all__ = ["Precision"]
 
-_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16}
-
 
 class Precision:
     """Autocast settings for one device, plus a factory for gradient scalers."""
 
     def __init__(self, enabled: bool, dtype: str, device: torch.device) -> None:
-        if dtype not in _DTYPES:
-            raise ValueError(f"agent.amp_dtype={dtype!r} is not supported; use one of {sorted(_DTYPES)}.")
-        self.enabled, self.dtype, self.device = enabled, _DTYPES[dtype], device
+        # dtype is one of AMP_DTYPES: agent.amp_dtype's rule checked it with the config.
+        self.enabled, self.dtype, self.device = enabled, getattr(torch, dtype), device
 
     @contextlib.contextmanager
     def autocast(self) -> Iterator[None]:

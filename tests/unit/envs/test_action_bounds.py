@@ -4,6 +4,8 @@ import pytest
 import torch
 
 from flashsac.agents.flashsac.networks import ActionScaler
+from flashsac.config.schema import EnvConfig, RunConfig
+from flashsac.config.validate import ConfigError, validate
 from flashsac.envs.action_bounds import JointLimits, joint_limit_bounds, select_bounds
 
 # Three joints: centred, asymmetric (q0 near the upper limit), and a prismatic joint with scale 0.5.
@@ -55,9 +57,10 @@ def test_bad_limits_name_the_joint(field: str, value: torch.Tensor, complaint: s
         joint_limit_bounds(bad)
 
 
-def test_fraction_out_of_range_is_refused() -> None:
-    with pytest.raises(ValueError, match="env.joint_limit_fraction"):
-        joint_limit_bounds(LIMITS, fraction=1.5)
+def test_fraction_out_of_range_is_refused_by_the_config() -> None:
+    # One home for the rule: the field's own rule in the schema, applied when the config is validated.
+    with pytest.raises(ConfigError, match=r"env.joint_limit_fraction=1.5 is invalid: expected a number in \(0, 1\]"):
+        validate(RunConfig(env=EnvConfig(joint_limit_fraction=1.5)))
 
 
 def test_modes() -> None:
@@ -75,9 +78,9 @@ def test_modes() -> None:
 
 def test_mode_errors_name_the_key() -> None:
     env_low, env_high = -torch.ones(2), torch.ones(2)
-    with pytest.raises(ValueError, match="env.action_bounds='box' is not a bounds mode. Valid choices: env"):
-        select_bounds("box", env_low, env_high)
+    with pytest.raises(ConfigError, match="env.action_bounds='box' is invalid: expected one of env, joint_limits"):
+        validate(RunConfig(env=EnvConfig(action_bounds="box")))
     with pytest.raises(ValueError, match="needs an env that exposes its soft joint limits"):
         select_bounds("joint_limits", env_low, env_high)
-    with pytest.raises(ValueError, match="env.action_bound=0"):
-        select_bounds("scalar", env_low, env_high, scalar=0)
+    with pytest.raises(ConfigError, match="env.action_bound=0"):
+        validate(RunConfig(env=EnvConfig(action_bounds="scalar", action_bound=0)))

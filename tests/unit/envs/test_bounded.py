@@ -10,17 +10,16 @@ import torch
 
 from conformance import FakeEnv, run_suite
 from flashsac.agents.flashsac.agent import FlashSACAgent
-from flashsac.config.schema import AgentConfig, EnvConfig, RunConfig
+from flashsac.config.schema import BOUNDS_MODES, AgentConfig, EnvConfig, RunConfig
 from flashsac.config.validate import ConfigError, validate
-from flashsac.envs import make_env
-from flashsac.envs.action_bounds import BOUNDS_MODES
-from flashsac.envs.bounded import BoundedEnv, BoundsChoice, BoundsError, PostResetFinalObs, apply_bounds
+from flashsac.envs import make_env_from_config
+from flashsac.envs.bounded import BoundedEnv, BoundsError, PostResetFinalObs, apply_bounds
 
 CPU = torch.device("cpu")
 
 
-def _arm(choice: BoundsChoice, num_envs: int = 4):
-    return make_env("torch", "arm-reach", num_envs, 0, CPU, bounds=choice)
+def _arm(env_cfg: EnvConfig, num_envs: int = 4):
+    return make_env_from_config(dataclasses.replace(env_cfg, name="torch", task="arm-reach"), 0, CPU, num_envs=num_envs)
 
 
 class _Unbounded(FakeEnv):
@@ -33,7 +32,7 @@ class _Unbounded(FakeEnv):
 
 
 def test_joint_limit_box_reaches_exactly_the_soft_limits_through_the_actor() -> None:
-    env = _arm(BoundsChoice(mode="joint_limits"))
+    env = _arm(EnvConfig(action_bounds="joint_limits"))
     limits = env.joint_limits()
     # Hand-computed: hard [-1, 2], [-2.2, 0.6], [-1.6, 1.6]; soft = centre +- 0.95 half-range;
     # q0 (0.3, -0.8, 0.2), s 0.5.
@@ -53,48 +52,49 @@ def test_joint_limit_box_reaches_exactly_the_soft_limits_through_the_actor() -> 
 
 def test_kept_box_keeps_the_adapters_object() -> None:
     env = FakeEnv()
-    assert apply_bounds(env, BoundsChoice()) is env
+    assert apply_bounds(env, EnvConfig()) is env
 
 
 def test_scalar_and_symmetric_boxes() -> None:
-    env = apply_bounds(FakeEnv(), BoundsChoice(mode="scalar", scalar=0.3))
+    env = apply_bounds(FakeEnv(), EnvConfig(action_bounds="scalar", action_bound=0.3))
     assert isinstance(env, BoundedEnv)
     assert env.spec.action_low.tolist() == pytest.approx([-0.3, -0.3])
-    sym = apply_bounds(FakeEnv(), BoundsChoice(mode="symmetric"))
+    sym = apply_bounds(FakeEnv(), EnvConfig(action_bounds="symmetric"))
     assert sym.spec.action_low.tolist() == [-2.0, -0.5] and sym.spec.action_high.tolist() == [2.0, 0.5]
 
 
 def test_infinite_box_is_refused_naming_the_key() -> None:
     with pytest.raises(BoundsError, match=r"env.action_bounds=env gives a non-finite.*joint_limits"):
-        apply_bounds(_Unbounded(), BoundsChoice())
+        apply_bounds(_Unbounded(), EnvConfig())
     with pytest.raises(BoundsError, match="env.action_bounds=symmetric"):
-        apply_bounds(_Unbounded(), BoundsChoice(mode="symmetric"))
-    bounded = apply_bounds(_Unbounded(), BoundsChoice(mode="scalar", scalar=1.0))
+        apply_bounds(_Unbounded(), EnvConfig(action_bounds="symmetric"))
+    bounded = apply_bounds(_Unbounded(), EnvConfig(action_bounds="scalar", action_bound=1.0))
     assert bounded.spec.action_high.tolist() == [1.0, 1.0]
 
 
 def test_joint_limits_need_an_env_that_has_them() -> None:
     with pytest.raises(BoundsError, match="exposes its soft joint limits"):
-        apply_bounds(FakeEnv(), BoundsChoice(mode="joint_limits"))
+        apply_bounds(FakeEnv(), EnvConfig(action_bounds="joint_limits"))
 
 
 def test_huge_box_warns_unless_allowed() -> None:
     with pytest.warns(UserWarning, match=r"\+-100.*allow_suspicious_bounds"):
-        _arm(BoundsChoice())
+        _arm(EnvConfig())
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _arm(BoundsChoice(allow_suspicious=True))
+        _arm(EnvConfig(allow_suspicious_bounds=True))
 
 
 def test_wrapper_delegates_everything_else() -> None:
-    env = _arm(BoundsChoice(mode="joint_limits"))
+    env = _arm(EnvConfig(action_bounds="joint_limits"))
     assert env.render(0).shape[2] == 3
     assert set(env.state_dict()) == {"state", "elapsed", "generator"}
-    run_suite(lambda limit: make_env("torch", "arm-reach", 3, 0, CPU, limit, bounds=BoundsChoice(mode="joint_limits")))
+    arm = EnvConfig(name="torch", task="arm-reach", action_bounds="joint_limits")
+    run_suite(lambda limit: make_env_from_config(dataclasses.replace(arm, max_episode_steps=limit), 0, CPU, num_envs=3))
 
 
 def test_post_reset_ablation_hands_over_the_next_episodes_first_observation() -> None:
-    env = apply_bounds(FakeEnv(max_episode_steps=2), BoundsChoice(final_obs="post_reset"))
+    env = apply_bounds(FakeEnv(max_episode_steps=2), EnvConfig(final_obs="post_reset"))
     assert isinstance(env, PostResetFinalObs) and env.spec.exact_final_obs is False
     env.reset(0)
     action = torch.zeros(3, 2)

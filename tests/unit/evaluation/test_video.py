@@ -13,9 +13,10 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from torch.utils.tensorboard import SummaryWriter
 
-from flashsac.evaluation import video
+from flashsac.config.schema import EnvConfig
 from flashsac.envs.protocol import EnvSpec, Step
 from flashsac.envs.registry import make_env
+from flashsac.evaluation import video
 
 CPU = torch.device("cpu")
 
@@ -86,9 +87,8 @@ def test_record_episode_stops_at_the_first_episode_end() -> None:
 
 def test_record_training_video_writes_mp4_and_tensorboard_clip(tmp_path: Path) -> None:
     writer = SummaryWriter(log_dir=str(tmp_path / "tb"))
-    path = video.record_training_video(
-        _zero_policy, "torch", "pendulum-swingup", 0, CPU, 20, tmp_path / "videos" / "step_100.mp4", writer, 100, None
-    )
+    env_cfg = EnvConfig(name="torch", task="pendulum-swingup", max_episode_steps=20)
+    path = video.record_training_video(_zero_policy, env_cfg, 0, CPU, tmp_path / "videos" / "step_100.mp4", writer, 100)
     writer.close()
     assert path is not None and path == tmp_path / "videos" / "step_100.mp4" and path.stat().st_size > 0
     events = EventAccumulator(str(tmp_path / "tb"), size_guidance={"images": 0})
@@ -121,8 +121,9 @@ def test_record_training_video_warns_and_returns_none_without_rendering(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     made: list[_NoRender] = []
-    monkeypatch.setattr(video, "make_env", lambda *a, **k: made.append(_NoRender()) or made[-1])
+    monkeypatch.setattr(video, "make_env_from_config", lambda *a, **k: made.append(_NoRender()) or made[-1])
+    env_cfg = EnvConfig(name="torch", task="x", max_episode_steps=20)
     with pytest.warns(UserWarning, match="cannot render"):
-        path = video.record_training_video(_zero_policy, "torch", "x", 0, CPU, 20, tmp_path / "v.mp4", None, 0, 30)
+        path = video.record_training_video(_zero_policy, env_cfg, 0, CPU, tmp_path / "v.mp4", None, 0, 30)
     assert path is None and not (tmp_path / "v.mp4").exists()
     assert made[0].closed

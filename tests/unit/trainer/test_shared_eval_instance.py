@@ -15,7 +15,7 @@ from tiny_run import tiny_overrides
 
 @pytest.fixture
 def shared_instance(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = trainer_module.make_env
+    real = trainer_module.make_env_from_config
 
     def make_shared(*args, **kwargs):
         env = real(*args, **kwargs)
@@ -23,7 +23,7 @@ def shared_instance(monkeypatch: pytest.MonkeyPatch) -> None:
         wrapped._spec = dataclasses.replace(wrapped.spec, shares_instance=True)
         return wrapped
 
-    monkeypatch.setattr(trainer_module, "make_env", make_shared)
+    monkeypatch.setattr(trainer_module, "make_env_from_config", make_shared)
 
 
 def test_episode_count_not_filling_whole_rounds_is_refused(shared_instance, tmp_path) -> None:

@@ -14,11 +14,11 @@ import torch
 
 from flashsac.agents.flashsac.agent import FlashSACAgent
 from flashsac.agents.random import RandomPolicy
-from flashsac.config.schema import RunConfig
+from flashsac.config.schema import EnvConfig, RunConfig
 from flashsac.envs.action_bounds import joint_limit_bounds
-from flashsac.envs.bounded import BoundedEnv, BoundsChoice, BoundsError, apply_bounds, env_joint_limits
+from flashsac.envs.bounded import BoundedEnv, BoundsError, apply_bounds, env_joint_limits
 from flashsac.envs.protocol import VecEnv
-from flashsac.envs.registry import check_env, family
+from flashsac.envs.registry import make_raw_env
 from flashsac.runtime.device import resolve_device
 from flashsac.tools.doctor.checks import (
     ActionStats,
@@ -76,12 +76,12 @@ def default_steps(max_episode_steps: int | None) -> int:
     return min((max_episode_steps or 200) + 2, _MAX_DEFAULT_STEPS)
 
 
-def _training_box(raw: VecEnv, choice: BoundsChoice) -> tuple[VecEnv, str | None]:
+def _training_box(raw: VecEnv, env_cfg: EnvConfig) -> tuple[VecEnv, str | None]:
     """The env as training would bound it, or (when training refuses) bounded by a fallback box to sample in."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the doctor reports huge bounds itself
-            return apply_bounds(raw, choice), None
+            return apply_bounds(raw, env_cfg), None
     except BoundsError as err:
         limits = env_joint_limits(raw)
         if limits is not None:
@@ -100,22 +100,13 @@ def diagnose(cfg: RunConfig, out_dir: Path, steps: int | None = None) -> DoctorR
         steps: Vector steps per action source; ``None`` rolls one episode and a little.
     """
     e = cfg.env
-    check_env(e.name, e.task)
     device = resolve_device(e.device, "env.device")
-    raw: VecEnv = family(e.name).make(
-        task=e.task,
-        num_envs=e.num_envs,
-        seed=cfg.seed,
-        device=device,
-        max_episode_steps=e.max_episode_steps,
-        **dict(e.options),
-    )
-    choice = BoundsChoice.from_env_config(e)
+    raw = make_raw_env(e, cfg.seed, device)
     try:
         declared = (raw.spec.action_low.cpu(), raw.spec.action_high.cpu())
         limits = env_joint_limits(raw)
         joint_box = joint_limit_bounds(limits, e.joint_limit_fraction) if limits is not None else None
-        env, refused = _training_box(raw, choice)
+        env, refused = _training_box(raw, e)
         spec = env.spec
         box = (spec.action_low.cpu(), spec.action_high.cpu())
         steps = steps or default_steps(spec.max_episode_steps)
@@ -129,7 +120,7 @@ def diagnose(cfg: RunConfig, out_dir: Path, steps: int | None = None) -> DoctorR
     finally:
         raw.close()
     stats = [action_stats(n, r.actions, *box, *declared, limits) for n, r in rollouts.items()]
-    findings = bounds_findings(*declared, choice.mode, refused, limits, joint_box) + saturation_findings(stats)
+    findings = bounds_findings(*declared, e.action_bounds, refused, limits, joint_box) + saturation_findings(stats)
     findings += observation_findings(torch.cat([r.obs for r in rollouts.values()]))
     findings += reward_findings(torch.cat([r.rewards for r in rollouts.values()]))
     findings += episode_findings(spec, rollouts["random"])
@@ -140,7 +131,7 @@ def diagnose(cfg: RunConfig, out_dir: Path, steps: int | None = None) -> DoctorR
         declared,
         joint_box,
         spec.joint_names,
-        f"{e.name}/{e.task}: actions vs bounds (env.action_bounds={choice.mode})",
+        f"{e.name}/{e.task}: actions vs bounds (env.action_bounds={e.action_bounds})",
     )
     report = DoctorReport(
         env=e.name,
@@ -153,7 +144,7 @@ def diagnose(cfg: RunConfig, out_dir: Path, steps: int | None = None) -> DoctorR
         trained_high=box[1].tolist(),
         joint_limit_low=joint_box[0].tolist() if joint_box is not None else None,
         joint_limit_high=joint_box[1].tolist() if joint_box is not None else None,
-        action_bounds=choice.mode,
+        action_bounds=e.action_bounds,
         stats=stats,
         findings=findings,
         figure=str(figure),
