@@ -21,7 +21,7 @@ from flashsac.buffers import ReplayBuffer
 from flashsac.checkpointing.buffer_snapshot import load_buffer_snapshot, save_buffer_snapshot
 from flashsac.checkpointing.checkpoint_file import load_checkpoint, save_checkpoint
 from flashsac.config.schema import AgentConfig
-from flashsac.envs.protocol import EnvSpec
+from flashsac.envs.protocol import EnvSpec, Step
 from flashsac.tools.bench.common import machine_info, write_json
 
 
@@ -30,16 +30,16 @@ def _filled_buffer(capacity: int, obs_dim: int, action_dim: int) -> ReplayBuffer
     chunk = 10_000
     for start in range(0, capacity + 1, chunk):
         for t in range(min(chunk, capacity + 1 - start)):
-            step = start + t
-            buffer.add(
-                torch.randn(1, obs_dim),
-                torch.rand(1, action_dim),
-                torch.randn(1),
-                torch.zeros(1, dtype=torch.bool),
-                torch.tensor([step % 1000 == 999]),
-                torch.randn(1, obs_dim),
-                torch.randn(1, obs_dim),
+            index = start + t
+            obs, action, reward = torch.randn(1, obs_dim), torch.rand(1, action_dim), torch.randn(1)
+            step = Step(
+                obs=torch.randn(1, obs_dim),
+                reward=reward,
+                terminated=torch.zeros(1, dtype=torch.bool),
+                truncated=torch.tensor([index % 1000 == 999]),
+                final_obs=torch.randn(1, obs_dim),
             )
+            buffer.add(obs, action, step)
     return buffer
 
 

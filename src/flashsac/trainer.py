@@ -208,7 +208,8 @@ class Trainer:
                         "perf/updates_per_s": (self.agent.update_steps - rate_updates) / (now - rate_clock),
                     }
                     rate_clock, rate_env_steps, rate_updates = now, self.env_steps, self.agent.update_steps
-                    logger.log(self.env_steps, _episode_means(self.metrics.flush()) | rates)
+                    buffer_health = {f"buffer/{name}": value for name, value in self.buffer.diagnostics().items()}
+                    logger.log(self.env_steps, _episode_means(self.metrics.flush()) | rates | buffer_health)
                     progress.update(self.env_steps, rates["perf/env_steps_per_s"], rates["perf/updates_per_s"])
                 if self._crossed(previous, cfg.train.eval_every_env_steps):
                     self._evaluate(logger, progress)
@@ -260,19 +261,8 @@ class Trainer:
         # One fused check (half the device ops of three separate ones): it runs every env step.
         checked = (("observation", step.obs), ("final observation", step.final_obs), ("reward", step.reward))
         self.guard.check_rows_many(checked, self.env_steps)
-        self.buffer.add(
-            obs,
-            action,
-            step.reward,
-            step.terminated,
-            step.truncated,
-            step.obs,
-            step.final_obs,
-            critic_obs=critic_obs,
-            next_critic_obs=step.critic_obs,
-            final_critic_obs=step.final_critic_obs,
-        )
-        self.agent.observe(step.reward, step.done)
+        self.buffer.add(obs, action, step, critic_obs=critic_obs)
+        self.agent.update_reward_scaler(step.reward, step.done)
 
     def _track_episodes(self, step: Step) -> None:
         """Accumulate training-episode returns on device (add the last reward, *then* reset)."""

@@ -13,24 +13,27 @@ __all__ = ["Batch"]
 class Batch:
     """A sampled batch of n-step transitions; every tensor has leading dimension ``B``.
 
+    A window starting at step ``t`` holds ``K`` steps: ``n``, or fewer where an episode ended inside it.
+
     Attributes:
         obs: ``(B, obs_dim)`` actor observation s_t.
         action: ``(B, action_dim)`` action a_t in environment units.
-        reward: ``(B,)`` raw n-step return sum_{k<K} gamma^k r_{t+k}, K = steps until the window ends.
-        next_obs: ``(B, obs_dim)`` observation to bootstrap from: s_{t+K} (the true final observation
-            where the window ended with the episode).
+        reward: ``(B,)`` raw n-step return sum_{k<K} gamma^k r_{t+k}.
+        bootstrap_obs: ``(B, obs_dim)`` observation to bootstrap from: s_{t+K} (the true final observation
+            where the window ended with a time-out).
         terminated: ``(B,)`` float, 1 where the window ended in a terminal state (no bootstrap).
-        discount: ``(B,)`` float, gamma^K for the bootstrap (the *effective* discount: K < n where the
-            window was cut by an episode end).
+        bootstrap_discount: ``(B,)`` float, gamma^K, the discount of the bootstrap value (the *effective*
+            discount: K < n where an episode end cut the window). Not masked: the agent multiplies it by
+            ``1 - terminated``.
         critic_obs: ``(B, critic_obs_dim)`` privileged s_t, or ``None`` (the critic then uses ``obs``).
-        next_critic_obs: ``(B, critic_obs_dim)`` privileged bootstrap observation, or ``None``.
+        bootstrap_critic_obs: ``(B, critic_obs_dim)`` privileged s_{t+K}, or ``None``.
     """
 
     obs: torch.Tensor
     action: torch.Tensor
     reward: torch.Tensor
-    next_obs: torch.Tensor
+    bootstrap_obs: torch.Tensor
     terminated: torch.Tensor
-    discount: torch.Tensor
+    bootstrap_discount: torch.Tensor
     critic_obs: torch.Tensor | None = None
-    next_critic_obs: torch.Tensor | None = None
+    bootstrap_critic_obs: torch.Tensor | None = None

@@ -22,7 +22,7 @@ def default_final_obs_capacity(capacity: int, num_envs: int, max_episode_steps: 
     within the buffer's ``capacity // num_envs`` vector steps: ``capacity / max_episode_steps + num_envs``
     with a time limit (each env truncates at most once per ``max_episode_steps`` steps). The default doubles
     that margin; without a known limit it assumes episodes of at least ten steps on average. Raise it when
-    ``ReplayBuffer.stale_final_obs_samples`` is non-zero.
+    ``ReplayBuffer.stale_final_obs_samples`` (logged as ``buffer/stale_final_obs_samples``) is non-zero.
 
     Args:
         capacity: Replay capacity in transitions over all envs.

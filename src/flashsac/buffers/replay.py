@@ -5,27 +5,71 @@ Layout: ``T = capacity // num_envs`` vector steps per env; slot ``(t mod T, env)
 of a window is read from the same env's slot ``t + K``; only the true final observations of truncated steps,
 which that slot cannot hold (it holds the post-reset observation), go to a sparse :class:`FinalObsStore`.
 
-Newest-step semantics: the ``next_obs`` of the newest add is kept as a one-row-per-env *pending* tensor and
-is never sampled. A window starting at ``t`` is sampleable once slot ``t + n`` has been written, i.e. for
-``oldest <= t <= newest - n``, so ``n`` vector steps are always held back. The pending row checks the chain:
-the next :meth:`ReplayBuffer.add` must pass ``obs`` equal to the previous ``next_obs``. Where it differs (the
-trainer re-reset an env without an episode end, e.g. after evaluation on a shared instance) the previous step
-is marked *truncated* with the pending observation as its true final observation, so no window bootstraps
-across the break; such breaks are counted in the device tensor ``episode_breaks``.
+Newest-step semantics: the observation the env returned with the newest add (``Step.obs``, post-reset where an
+episode ended) is kept as a one-row-per-env *pending* tensor and is never sampled. A window starting at ``t`` is
+sampleable once slot ``t + n`` has been written, i.e. for ``oldest <= t <= newest - n``, so ``n`` vector steps are
+always held back. The pending row checks the chain: the next :meth:`ReplayBuffer.add` must pass ``obs`` equal to
+it. Where it differs (the trainer re-reset an env without an episode end, e.g. after evaluation on a shared
+instance) the previous step is marked *truncated* with the pending observation as its true final observation, so
+no window bootstraps across the break; such breaks are counted in the device tensor ``episode_breaks`` (the
+trainer logs it as ``buffer/episode_breaks``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
 from flashsac.buffers.batch import Batch
 from flashsac.buffers.final_obs import FinalObsStore, default_final_obs_capacity
 
-__all__ = ["ReplayBuffer"]
+__all__ = ["EnvStep", "ReplayBuffer"]
 
 _OBS_DTYPES = (torch.float32, torch.bfloat16, torch.float16)
+
+
+class EnvStep(Protocol):
+    """What :meth:`ReplayBuffer.add` reads of an env's ``flashsac.envs.Step`` (which satisfies this protocol).
+
+    Declared here because the buffer layer does not import the env layer; the meaning of every field is the
+    env contract's (``flashsac.envs.protocol``). Tensors have leading dimension ``N`` (``num_envs``).
+    """
+
+    @property
+    def obs(self) -> torch.Tensor:
+        """``(N, obs_dim)`` the observation the env returned: post-reset where an episode ended."""
+        ...
+
+    @property
+    def reward(self) -> torch.Tensor:
+        """``(N,)`` r_t."""
+        ...
+
+    @property
+    def terminated(self) -> torch.Tensor:
+        """``(N,)`` bool, the episode ended in a terminal state."""
+        ...
+
+    @property
+    def truncated(self) -> torch.Tensor:
+        """``(N,)`` bool, the episode was cut by the time limit."""
+        ...
+
+    @property
+    def final_obs(self) -> torch.Tensor:
+        """``(N, obs_dim)`` the true s_{t+1}."""
+        ...
+
+    @property
+    def critic_obs(self) -> torch.Tensor | None:
+        """Privileged counterpart of ``obs``, or ``None``."""
+        ...
+
+    @property
+    def final_critic_obs(self) -> torch.Tensor | None:
+        """Privileged counterpart of ``final_obs``, or ``None``."""
+        ...
 
 
 class ReplayBuffer:
@@ -45,7 +89,8 @@ class ReplayBuffer:
         final_obs_capacity: Rows of the sparse final-observation store (default and sizing:
             :func:`~flashsac.buffers.final_obs.default_final_obs_capacity`; capped at capacity + num_envs).
             A truncated transition whose row the ring has overwritten is *stale*: its window then bootstraps
-            from the post-reset observation and the device counter ``stale_final_obs_samples`` counts it.
+            from the post-reset observation and the device counter ``stale_final_obs_samples`` counts it (the
+            trainer logs it as ``buffer/stale_final_obs_samples``).
         generator: Optional generator on ``device`` that drives sampling (for reproducibility).
 
     Raises:
@@ -145,41 +190,33 @@ class ReplayBuffer:
         self,
         obs: torch.Tensor,
         action: torch.Tensor,
-        reward: torch.Tensor,
-        terminated: torch.Tensor,
-        truncated: torch.Tensor,
-        next_obs: torch.Tensor,
-        final_obs: torch.Tensor,
+        step: EnvStep,
         critic_obs: torch.Tensor | None = None,
-        next_critic_obs: torch.Tensor | None = None,
-        final_critic_obs: torch.Tensor | None = None,
     ) -> None:
         """Store one vector step of every env (inputs may live on another device; they are copied in).
 
         Args:
-            obs: ``(N, obs_dim)`` s_t; equal to the previous call's ``next_obs`` unless the env was re-reset.
+            obs: ``(N, obs_dim)`` s_t, the observation ``action`` was chosen on; equal to the previous call's
+                ``step.obs`` unless the env was re-reset in between.
             action: ``(N, action_dim)`` a_t.
-            reward: ``(N,)`` r_t.
-            terminated: ``(N,)`` bool, the episode ended in a terminal state.
-            truncated: ``(N,)`` bool, the episode was cut by the time limit.
-            next_obs: ``(N, obs_dim)`` the observation the env returned (``Step.obs``, post-reset where done).
-            final_obs: ``(N, obs_dim)`` the true s_{t+1} (``Step.final_obs``).
+            step: What the env returned for ``action`` (an ``flashsac.envs.Step``): reward, episode-end flags,
+                the true s_{t+1} (``final_obs``) and the post-reset observation (``obs``), with their privileged
+                counterparts where ``critic_obs_dim`` was given.
             critic_obs: ``(N, critic_obs_dim)`` privileged s_t; required iff ``critic_obs_dim`` was given.
-            next_critic_obs: privileged counterpart of ``next_obs`` (``Step.critic_obs``).
-            final_critic_obs: privileged counterpart of ``final_obs`` (``Step.final_critic_obs``).
 
         Raises:
             ValueError: on a shape mismatch or missing/unexpected critic observations.
         """
         N, D = self.num_envs, self.obs_dim
-        shapes = {"obs": (obs, (N, D)), "action": (action, (N, self.action_dim)), "reward": (reward, (N,))}
-        shapes |= {"terminated": (terminated, (N,)), "truncated": (truncated, (N,))}
-        shapes |= {"next_obs": (next_obs, (N, D)), "final_obs": (final_obs, (N, D))}
-        critic = (critic_obs, next_critic_obs, final_critic_obs)
-        if self.critic_obs_dim is None and any(c is not None for c in critic):
+        shapes = {"obs": (obs, (N, D)), "action": (action, (N, self.action_dim)), "step.reward": (step.reward, (N,))}
+        shapes |= {"step.terminated": (step.terminated, (N,)), "step.truncated": (step.truncated, (N,))}
+        shapes |= {"step.obs": (step.obs, (N, D)), "step.final_obs": (step.final_obs, (N, D))}
+        critic = {"critic_obs": critic_obs, "step.critic_obs": step.critic_obs}
+        critic["step.final_critic_obs"] = step.final_critic_obs
+        if self.critic_obs_dim is None and any(c is not None for c in critic.values()):
             raise ValueError("ReplayBuffer.add got critic observations but critic_obs_dim is None.")
         if self.critic_obs_dim is not None:
-            for name, c in zip(("critic_obs", "next_critic_obs", "final_critic_obs"), critic, strict=True):
+            for name, c in critic.items():
                 if c is None:
                     raise ValueError(f"ReplayBuffer.add needs {name} (the buffer has critic_obs_dim set).")
                 shapes[name] = (c, (N, self.critic_obs_dim))
@@ -193,20 +230,20 @@ class ReplayBuffer:
             self._close_broken_episodes(obs32, critic32)
         T = self.steps_per_env
         slot = self._steps % T
-        trunc = truncated.to(self.device, torch.bool)
+        trunc = step.truncated.to(self.device, torch.bool)
         self.obs[slot].copy_(obs32)
         self.action[slot].copy_(action)
-        self.reward[slot].copy_(reward)
-        self.terminated[slot].copy_(terminated)
+        self.reward[slot].copy_(step.reward)
+        self.terminated[slot].copy_(step.terminated)
         self.truncated[slot].copy_(trunc)
         if self.critic_obs is not None and critic32 is not None:
             self.critic_obs[slot].copy_(critic32)
-        fcrit = final_critic_obs.to(self.device) if final_critic_obs is not None else None
+        fcrit = step.final_critic_obs.to(self.device) if step.final_critic_obs is not None else None
         owner = slot * N + self._env_arange
-        self.final_idx[slot] = self.final_store.write(trunc, owner, final_obs.to(self.device), fcrit)
-        self.pending_obs.copy_(next_obs)
-        if self.pending_critic_obs is not None and next_critic_obs is not None:
-            self.pending_critic_obs.copy_(next_critic_obs)
+        self.final_idx[slot] = self.final_store.write(trunc, owner, step.final_obs.to(self.device), fcrit)
+        self.pending_obs.copy_(step.obs)
+        if self.pending_critic_obs is not None and step.critic_obs is not None:
+            self.pending_critic_obs.copy_(step.critic_obs)
         self._steps += 1
 
     def _close_broken_episodes(self, obs: torch.Tensor, critic_obs: torch.Tensor | None) -> None:
@@ -266,25 +303,38 @@ class ReplayBuffer:
         ended_term = (term & included).any(1)
         ended_trunc = (trunc & included).any(1) & ~ended_term
         end_slot = (t + k_len) % T
-        next_obs = self.obs[end_slot, env].float()
-        next_critic = self.critic_obs[end_slot, env].float() if self.critic_obs is not None else None
+        bootstrap_obs = self.obs[end_slot, env].float()
+        bootstrap_critic = self.critic_obs[end_slot, env].float() if self.critic_obs is not None else None
         last_slot = (t + k_len - 1) % T
         f_obs, f_critic, valid = self.final_store.read(self.final_idx[last_slot, env], last_slot * N + env)
         use_final = ended_trunc & valid
         self.stale_final_obs_samples += (ended_trunc & ~valid).sum()
-        next_obs = torch.where(use_final[:, None], f_obs, next_obs)
-        if next_critic is not None and f_critic is not None:
-            next_critic = torch.where(use_final[:, None], f_critic, next_critic)
+        bootstrap_obs = torch.where(use_final[:, None], f_obs, bootstrap_obs)
+        if bootstrap_critic is not None and f_critic is not None:
+            bootstrap_critic = torch.where(use_final[:, None], f_critic, bootstrap_critic)
         return Batch(
             obs=self.obs[slot, env].float(),
             action=self.action[slot, env],
             reward=reward,
-            next_obs=next_obs,
+            bootstrap_obs=bootstrap_obs,
             terminated=ended_term.float(),
-            discount=self._gamma_pows[k_len],
+            bootstrap_discount=self._gamma_pows[k_len],
             critic_obs=self.critic_obs[slot, env].float() if self.critic_obs is not None else None,
-            next_critic_obs=next_critic,
+            bootstrap_critic_obs=bootstrap_critic,
         )
+
+    def diagnostics(self) -> dict[str, int]:
+        """The buffer's health counters since it was built (or restored), as host integers.
+
+        ``stale_final_obs_samples``: sampled time-outs whose true final observation the final-obs store had
+        already overwritten (they bootstrapped from the post-reset observation; raise ``final_obs_capacity``
+        when it grows). ``episode_breaks``: envs re-reset without an episode end (closed as time-outs).
+
+        One device-to-host copy: call it at log intervals, not per step.
+        """
+        names = ("stale_final_obs_samples", "episode_breaks")
+        values = torch.stack([getattr(self, name) for name in names]).tolist()
+        return dict(zip(names, values, strict=True))
 
     def _config(self) -> dict[str, Any]:
         names = ("capacity", "num_envs", "obs_dim", "action_dim", "n_step", "gamma", "critic_obs_dim")

@@ -35,9 +35,9 @@ def _batch(seed: int = 0) -> Batch:
         obs=torch.randn(B, OBS_DIM, generator=gen),
         action=torch.rand(B, ACTION_DIM, generator=gen) * 2 - 1,
         reward=torch.randn(B, generator=gen),
-        next_obs=torch.randn(B, OBS_DIM, generator=gen) + 2.0,  # s' differs from s in distribution
+        bootstrap_obs=torch.randn(B, OBS_DIM, generator=gen) + 2.0,  # s' differs from s in distribution
         terminated=torch.zeros(B),
-        discount=torch.full((B,), 0.99),
+        bootstrap_discount=torch.full((B,), 0.99),
     )
 
 
@@ -118,10 +118,10 @@ def test_joint_batch_is_observations_then_next_observations() -> None:
     agent.actor.trunk.embed.norm.register_forward_pre_hook(grab("actor"))
     agent.critic.trunk.embed.norm.register_forward_pre_hook(grab("critic"))
     agent.update(batch)
-    torch.testing.assert_close(seen["actor"], torch.cat((batch.obs, batch.next_obs)))
+    torch.testing.assert_close(seen["actor"], torch.cat((batch.obs, batch.bootstrap_obs)))
     critic_in = seen["critic"][0]  # member 0 of the broadcast (E, 2B, d) input
     torch.testing.assert_close(critic_in[:B, :OBS_DIM], batch.obs)
-    torch.testing.assert_close(critic_in[B:, :OBS_DIM], batch.next_obs)
+    torch.testing.assert_close(critic_in[B:, :OBS_DIM], batch.bootstrap_obs)
     torch.testing.assert_close(critic_in[:B, OBS_DIM:], batch.action)  # bounds [-1, 1]: unit == env units
 
 
@@ -153,6 +153,6 @@ def test_online_critic_running_stats_change_during_an_update() -> None:
     assert not torch.equal(actor_bn.running_mean, actor_mean_before)  # the actor's train pass updates it
     # Exactly one train-mode pass per update: running_mean of the obs columns = 0.01 * mean(concat(s, s')).
     batch = _batch()
-    expected = 0.01 * torch.cat((batch.obs, batch.next_obs)).mean(0)
+    expected = 0.01 * torch.cat((batch.obs, batch.bootstrap_obs)).mean(0)
     torch.testing.assert_close(bn.running_mean[0, 0, :OBS_DIM], expected, rtol=1e-5, atol=1e-7)
     torch.testing.assert_close(actor_bn.running_mean, expected, rtol=1e-5, atol=1e-7)

@@ -11,6 +11,7 @@ import torch
 
 from flashsac.buffers import ReplayBuffer
 from flashsac.buffers.batch import Batch
+from flashsac.envs import Step
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
@@ -25,10 +26,10 @@ class Tr:
     reward: float
     term: bool
     trunc: bool
-    next_obs: torch.Tensor
+    post_reset_obs: torch.Tensor
     final_obs: torch.Tensor
     critic: torch.Tensor | None
-    next_critic: torch.Tensor | None
+    post_reset_critic: torch.Tensor | None
     final_critic: torch.Tensor | None
 
 
@@ -39,22 +40,22 @@ class NaiveBuffer:
         self.envs: list[list[Tr]] = [[] for _ in range(num_envs)]
         self.n, self.gamma, self.T = n_step, gamma, steps_per_env
 
-    def add(self, obs, action, reward, term, trunc, next_obs, final_obs, critic, next_critic, final_critic):
+    def add(self, obs: torch.Tensor, action: torch.Tensor, step: Step, critic: torch.Tensor | None = None) -> None:
         for e, trs in enumerate(self.envs):
             if trs:
                 prev = trs[-1]
-                broken = not torch.equal(prev.next_obs, obs[e])
-                if critic is not None and prev.next_critic is not None:
-                    broken |= not torch.equal(prev.next_critic, critic[e])
+                broken = not torch.equal(prev.post_reset_obs, obs[e])
+                if critic is not None and prev.post_reset_critic is not None:
+                    broken |= not torch.equal(prev.post_reset_critic, critic[e])
                 if broken and not (prev.term or prev.trunc):
                     # The env was re-reset without an episode end: the previous step is a time-out whose
                     # true final observation is the one the env returned.
-                    prev.trunc, prev.final_obs, prev.final_critic = True, prev.next_obs, prev.next_critic
+                    prev.trunc, prev.final_obs, prev.final_critic = True, prev.post_reset_obs, prev.post_reset_critic
             pick = lambda x, e=e: None if x is None else x[e].clone()  # noqa: E731
             trs.append(
-                Tr(obs[e].clone(), action[e].clone(), float(reward[e]), bool(term[e]), bool(trunc[e]),
-                   next_obs[e].clone(), final_obs[e].clone(), pick(critic), pick(next_critic),
-                   pick(final_critic))
+                Tr(obs[e].clone(), action[e].clone(), float(step.reward[e]), bool(step.terminated[e]),
+                   bool(step.truncated[e]), step.obs[e].clone(), step.final_obs[e].clone(), pick(critic),
+                   pick(step.critic_obs), pick(step.final_critic_obs))
             )  # fmt: skip
 
     def sampleable(self) -> list[tuple[int, int]]:
@@ -73,7 +74,7 @@ class NaiveBuffer:
             if tr.trunc:
                 return ret, 0.0, self.gamma ** (k + 1), tr.final_obs, tr.final_critic
         last = self.envs[e][t + self.n - 1]
-        return ret, 0.0, self.gamma**self.n, last.next_obs, last.next_critic
+        return ret, 0.0, self.gamma**self.n, last.post_reset_obs, last.post_reset_critic
 
 
 class RandomEnvs:
@@ -102,12 +103,13 @@ class RandomEnvs:
         trunc = (self._u() < 0.1) | (self.ep_len >= self.max_steps)
         done = (term | trunc)[:, None]
         final_obs = self._rand(self.D)
-        next_obs = torch.where(done, self._rand(self.D), final_obs)
+        post_reset_obs = torch.where(done, self._rand(self.D), final_obs)
         final_c = self._rand(self.C) if self.C else None
-        next_c = torch.where(done, self._rand(self.C), final_c) if final_c is not None else None
+        post_reset_c = torch.where(done, self._rand(self.C), final_c) if final_c is not None else None
         self.ep_len[done[:, 0]] = 0
-        args = (self.obs, action, reward, term, trunc, next_obs, final_obs, self.critic, next_c, final_c)
-        self.obs, self.critic = next_obs, next_c
+        step = Step(post_reset_obs, reward, term, trunc, final_obs, post_reset_c, final_c)
+        args = (self.obs, action, step, self.critic)
+        self.obs, self.critic = post_reset_obs, post_reset_c
         if self.p_break:  # re-reset some envs behind the buffer's back (e.g. after an evaluation)
             brk = (self._u() < self.p_break)[:, None]
             self.obs = torch.where(brk, self._rand(self.D), self.obs)
@@ -130,16 +132,16 @@ def assert_matches_oracle(buf: ReplayBuffer, naive: NaiveBuffer) -> int:
         tr = naive.envs[ei][ti]
         assert batch.reward[i].item() == pytest.approx(ret, abs=1e-5), (ti, ei)
         assert batch.terminated[i].item() == term, (ti, ei)
-        assert batch.discount[i].item() == pytest.approx(disc, rel=1e-6), (ti, ei)
-        torch.testing.assert_close(batch.next_obs[i].cpu(), nxt, rtol=0, atol=0)
+        assert batch.bootstrap_discount[i].item() == pytest.approx(disc, rel=1e-6), (ti, ei)
+        torch.testing.assert_close(batch.bootstrap_obs[i].cpu(), nxt, rtol=0, atol=0)
         torch.testing.assert_close(batch.obs[i].cpu(), tr.obs, rtol=0, atol=0)
         torch.testing.assert_close(batch.action[i].cpu(), tr.action, rtol=0, atol=0)
         if buf.critic_obs_dim is None:
-            assert batch.critic_obs is None and batch.next_critic_obs is None
+            assert batch.critic_obs is None and batch.bootstrap_critic_obs is None
         else:
-            assert batch.critic_obs is not None and batch.next_critic_obs is not None
+            assert batch.critic_obs is not None and batch.bootstrap_critic_obs is not None
             torch.testing.assert_close(batch.critic_obs[i].cpu(), tr.critic, rtol=0, atol=0)
-            torch.testing.assert_close(batch.next_critic_obs[i].cpu(), nxt_c, rtol=0, atol=0)
+            torch.testing.assert_close(batch.bootstrap_critic_obs[i].cpu(), nxt_c, rtol=0, atol=0)
     return len(pairs)
 
 
@@ -174,12 +176,18 @@ def scalar_buffer(**kw) -> ReplayBuffer:
     return ReplayBuffer(kw.pop("capacity", 8), 1, 1, 1, n_step=3, gamma=0.9, **kw)
 
 
+def step_of(reward, term, trunc, post_reset_obs, final_obs, post_reset_critic=None, final_critic=None) -> Step:
+    """An env step from plain tensors (argument order: what the env returned, then the privileged pair)."""
+    return Step(post_reset_obs, reward, term, trunc, final_obs, post_reset_critic, final_critic)
+
+
 def add_scalar(buf, s, r, s_next, *, term=False, trunc=False, final=None):
     one = lambda v: torch.tensor([[float(v)]])  # noqa: E731
-    buf.add(
-        one(s), torch.zeros(1, 1), torch.tensor([float(r)]), torch.tensor([term]), torch.tensor([trunc]),
-        one(s_next), one(s_next if final is None else final),
+    step = step_of(
+        torch.tensor([float(r)]), torch.tensor([term]), torch.tensor([trunc]), one(s_next),
+        one(s_next if final is None else final),
     )  # fmt: skip
+    buf.add(one(s), torch.zeros(1, 1), step)
 
 
 def gather0(buf: ReplayBuffer) -> Batch:
@@ -192,9 +200,9 @@ def test_hand_no_done():
         add_scalar(buf, s, r, s + 1)
     b = gather0(buf)
     assert b.reward.item() == pytest.approx(1 + 0.9 * 2 + 0.81 * 3)
-    assert b.discount.item() == pytest.approx(0.729)
+    assert b.bootstrap_discount.item() == pytest.approx(0.729)
     assert b.terminated.item() == 0.0
-    assert b.next_obs.item() == 13.0  # s_{t+3}
+    assert b.bootstrap_obs.item() == 13.0  # s_{t+3}
     assert b.obs.item() == 10.0
 
 
@@ -206,9 +214,9 @@ def test_hand_truncation_uses_true_final_obs():
     add_scalar(buf, 51, 4, 52)
     b = gather0(buf)
     assert b.reward.item() == pytest.approx(1 + 0.9 * 2)
-    assert b.discount.item() == pytest.approx(0.81)
+    assert b.bootstrap_discount.item() == pytest.approx(0.81)
     assert b.terminated.item() == 0.0
-    assert b.next_obs.item() == 99.0
+    assert b.bootstrap_obs.item() == 99.0
 
 
 def test_hand_termination_at_first_step():
@@ -219,8 +227,8 @@ def test_hand_termination_at_first_step():
     b = gather0(buf)
     assert b.reward.item() == pytest.approx(1.0)
     assert b.terminated.item() == 1.0
-    assert b.discount.item() == pytest.approx(0.9)
-    assert b.next_obs.item() == 50.0  # masked bootstrap: the post-reset observation is fine
+    assert b.bootstrap_discount.item() == pytest.approx(0.9)
+    assert b.bootstrap_obs.item() == 50.0  # masked bootstrap: the post-reset observation is fine
     assert buf.final_store.head.item() == 0  # terminations never use the sparse store
 
 
@@ -228,13 +236,13 @@ def test_hand_episode_break_is_a_truncation():
     buf = scalar_buffer()
     add_scalar(buf, 10, 1, 11)
     add_scalar(buf, 11, 2, 12)
-    add_scalar(buf, 70, 3, 71)  # obs != previous next_obs: the env was re-reset
+    add_scalar(buf, 70, 3, 71)  # obs != the previous step.obs: the env was re-reset
     add_scalar(buf, 71, 4, 72)
     b = gather0(buf)
     assert b.reward.item() == pytest.approx(1 + 0.9 * 2)
-    assert b.discount.item() == pytest.approx(0.81)
+    assert b.bootstrap_discount.item() == pytest.approx(0.81)
     assert b.terminated.item() == 0.0
-    assert b.next_obs.item() == 12.0
+    assert b.bootstrap_obs.item() == 12.0
     assert buf.episode_breaks.item() == 1
 
 
@@ -246,8 +254,11 @@ def test_only_truncated_rows_use_the_sparse_store():
     pattern = [(False, False), (True, False), (True, True), (False, False), (False, True)]
     for k, trunc in enumerate(pattern):
         x = torch.full((2, 1), float(k))
-        buf.add(x, torch.zeros(2, 1), torch.zeros(2), torch.tensor([False, True]), torch.tensor(trunc),
-                x + 1, x + 100)  # fmt: skip
+        buf.add(
+            x,
+            torch.zeros(2, 1),
+            step_of(torch.zeros(2), torch.tensor([False, True]), torch.tensor(trunc), x + 1, x + 100),
+        )
     assert buf.final_store.head.item() == 4  # one, two, zero, one truncated rows
     expected = torch.tensor([[-1, -1], [0, -1], [1, 2], [-1, -1], [-1, 3]])
     torch.testing.assert_close(buf.final_idx[:5], expected)
@@ -261,9 +272,9 @@ def test_sparse_ring_wraps_without_staleness():
     for k in range(10):  # one truncation per step, alternating envs: at most 3 alive, ring of 3
         x = torch.full((num_envs, 1), float(k))
         trunc = torch.tensor([k % 2 == 0, k % 2 == 1])
-        args = (x, torch.zeros(2, 1), torch.ones(2), torch.zeros(2, dtype=torch.bool), trunc, x + 1, x + 100)
+        args = (x, torch.zeros(2, 1), step_of(torch.ones(2), torch.zeros(2, dtype=torch.bool), trunc, x + 1, x + 100))
         buf.add(*args)
-        naive.add(*args, None, None, None)
+        naive.add(*args)
         assert_matches_oracle(buf, naive)
     assert buf.final_store.head.item() == 10 % 3
     assert buf.stale_final_obs_samples.item() == 0
@@ -273,13 +284,13 @@ def test_staleness_is_counted_and_falls_back_to_next_slot():
     buf = ReplayBuffer(12, 2, 1, 1, n_step=1, gamma=0.5, final_obs_capacity=2)
     for k in range(6):  # both envs truncate every step: 12 rows through a ring of 2
         x = torch.full((2, 1), float(k))
-        buf.add(x, torch.zeros(2, 1), torch.ones(2), torch.zeros(2, dtype=torch.bool),
-                torch.ones(2, dtype=torch.bool), x + 1, x + 100)  # fmt: skip
+        step = step_of(torch.ones(2), torch.zeros(2, dtype=torch.bool), torch.ones(2, dtype=torch.bool), x + 1, x + 100)
+        buf.add(x, torch.zeros(2, 1), step)
     b = buf._gather(torch.tensor([0, 4, 4]), torch.tensor([0, 0, 1]))
     # Only the newest step's two rows survive; t = 4 is the newest sampleable step.
     assert buf.stale_final_obs_samples.item() == 3
-    torch.testing.assert_close(b.next_obs[:, 0], torch.tensor([1.0, 5.0, 5.0]))
-    assert b.discount.tolist() == [0.5, 0.5, 0.5]
+    torch.testing.assert_close(b.bootstrap_obs[:, 0], torch.tensor([1.0, 5.0, 5.0]))
+    assert b.bootstrap_discount.tolist() == [0.5, 0.5, 0.5]
 
 
 def test_default_final_obs_capacity():
@@ -296,15 +307,15 @@ def test_bfloat16_storage_returns_float32():
     x = torch.tensor([[0.5, 1.0, -2.0], [3.0, 0.25, 8.0]])
     c = torch.tensor([[1.5, -1.0], [2.0, 4.0]])
     for _ in range(2):
-        buf.add(x, torch.zeros(2, 1), torch.zeros(2), torch.zeros(2, dtype=torch.bool),
-                torch.zeros(2, dtype=torch.bool), x, x, c, c, c)  # fmt: skip
+        z = torch.zeros(2, dtype=torch.bool)
+        buf.add(x, torch.zeros(2, 1), step_of(torch.zeros(2), z, z, x, x, c, c), critic_obs=c)
     assert buf.obs.dtype == torch.bfloat16 and buf.critic_obs is not None
     assert buf.critic_obs.dtype == torch.bfloat16
     b = buf._gather(torch.tensor([0, 0]), torch.tensor([0, 1]))
-    for tensor in (b.obs, b.next_obs, b.critic_obs, b.next_critic_obs):
+    for tensor in (b.obs, b.bootstrap_obs, b.critic_obs, b.bootstrap_critic_obs):
         assert tensor is not None and tensor.dtype == torch.float32
     torch.testing.assert_close(b.obs, x)  # values exactly representable in bfloat16
-    torch.testing.assert_close(b.next_critic_obs, c)
+    torch.testing.assert_close(b.bootstrap_critic_obs, c)
 
 
 @pytest.mark.parametrize("device", DEVICES)
@@ -318,8 +329,8 @@ def test_sample_shapes_devices_and_reproducibility(device):
         return buf
 
     b = filled(1).sample(7)
-    shapes = {"obs": (7, 5), "action": (7, 3), "reward": (7,), "next_obs": (7, 5), "terminated": (7,)}
-    shapes |= {"discount": (7,), "critic_obs": (7, 6), "next_critic_obs": (7, 6)}
+    shapes = {"obs": (7, 5), "action": (7, 3), "reward": (7,), "bootstrap_obs": (7, 5), "terminated": (7,)}
+    shapes |= {"bootstrap_discount": (7,), "critic_obs": (7, 6), "bootstrap_critic_obs": (7, 6)}
     for name, shape in shapes.items():
         tensor = getattr(b, name)
         assert tuple(tensor.shape) == shape and tensor.dtype == torch.float32, name
@@ -355,11 +366,15 @@ def test_len_and_can_sample_before_and_after_first_n_steps():
 def test_critic_obs_argument_checks():
     x, z = torch.zeros(2, 1), torch.zeros(2, dtype=torch.bool)
     with pytest.raises(ValueError, match="critic_obs_dim is None"):
-        ReplayBuffer(8, 2, 1, 1).add(x, x, z.float(), z, z, x, x, x, x, x)
+        ReplayBuffer(8, 2, 1, 1).add(x, x, step_of(z.float(), z, z, x, x, x, x), critic_obs=x)
     with pytest.raises(ValueError, match="needs critic_obs"):
-        ReplayBuffer(8, 2, 1, 1, critic_obs_dim=1).add(x, x, z.float(), z, z, x, x)
+        ReplayBuffer(8, 2, 1, 1, critic_obs_dim=1).add(x, x, step_of(z.float(), z, z, x, x))
+    with pytest.raises(ValueError, match="needs step.final_critic_obs"):
+        ReplayBuffer(8, 2, 1, 1, critic_obs_dim=1).add(x, x, step_of(z.float(), z, z, x, x, x), critic_obs=x)
     with pytest.raises(ValueError, match="action"):
-        ReplayBuffer(8, 2, 1, 2).add(x, x, z.float(), z, z, x, x)
+        ReplayBuffer(8, 2, 1, 2).add(x, x, step_of(z.float(), z, z, x, x))
+    with pytest.raises(ValueError, match=r"step\.reward must have shape \(2,\)"):
+        ReplayBuffer(8, 2, 1, 1).add(x, x, step_of(x, z, z, x, x))
 
 
 @pytest.mark.parametrize(
@@ -397,7 +412,7 @@ def test_state_dict_round_trip():
     assert len(dst) == len(src) and dst.num_added == src.num_added
     t, env = src._sample_indices(64)
     a, b = src._gather(t, env), dst._gather(t, env)
-    for name in ("obs", "reward", "next_obs", "discount", "terminated", "next_critic_obs"):
+    for name in ("obs", "reward", "bootstrap_obs", "bootstrap_discount", "terminated", "bootstrap_critic_obs"):
         torch.testing.assert_close(getattr(a, name), getattr(b, name))
     args = envs.step()  # the pending row carried over: the chain check behaves identically
     src.add(*args)
@@ -411,7 +426,13 @@ def test_state_dict_round_trip():
 def test_add_and_sample_do_not_sync_on_cuda():
     buf = ReplayBuffer(4096, 64, 8, 2, n_step=3, device="cuda", critic_obs_dim=4, max_episode_steps=10)
     envs = RandomEnvs(64, 8, 2, 4, max_steps=10, seed=0, p_break=0.01)
-    steps: list[Any] = [[x.cuda() if x is not None else None for x in envs.step()] for _ in range(20)]
+    cuda = lambda x: x.cuda() if x is not None else None  # noqa: E731
+    steps: list[Any] = []
+    for _ in range(20):
+        obs, action, step, critic = envs.step()
+        fields = (step.obs, step.reward, step.terminated, step.truncated, step.final_obs, step.critic_obs)
+        step = Step(*(cuda(x) for x in fields), cuda(step.final_critic_obs))
+        steps.append((obs.cuda(), action.cuda(), step, cuda(critic)))
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")
     try:

@@ -196,9 +196,9 @@ def _batch(seed: int = 0) -> Batch:
         obs=torch.randn(BATCH, OBS_DIM, generator=gen),
         action=torch.rand(BATCH, ACTION_DIM, generator=gen) * torch.tensor([2.0, 2.5]) - torch.tensor([1.0, 2.0]),
         reward=torch.randn(BATCH, generator=gen),
-        next_obs=torch.randn(BATCH, OBS_DIM, generator=gen),
+        bootstrap_obs=torch.randn(BATCH, OBS_DIM, generator=gen),
         terminated=torch.zeros(BATCH),
-        discount=torch.full((BATCH,), 0.99),
+        bootstrap_discount=torch.full((BATCH,), 0.99),
     )
 
 
@@ -245,14 +245,14 @@ def test_target_critic_is_not_reprojected_after_the_ema() -> None:
 def test_ema_does_not_touch_target_buffers() -> None:
     # Running statistics are buffers: the EMA applies to parameters only. Give the online critic's input BN a
     # distinctive running variance; the target's must then follow only its own train-mode forward on
-    # concat(obs, next_obs): running <- 0.99 running + 0.01 batch stat (unbiased variance), docs/algorithm.md 2.1.
+    # concat(obs, bootstrap_obs): running <- 0.99 running + 0.01 batch stat (unbiased variance), docs/algorithm.md 2.1.
     agent = _agent(tau=0.3, lr=0.05)
     online_bn, target_bn = agent.critic.trunk.embed.norm, agent.target_critic.trunk.embed.norm
     with torch.no_grad():
         online_bn.running_var.fill_(100.0)
     batch = _batch()
     agent.update(batch)
-    joint_obs = torch.cat((batch.obs, batch.next_obs))  # the observation columns of the joint critic input
+    joint_obs = torch.cat((batch.obs, batch.bootstrap_obs))  # the observation columns of the joint critic input
     mean = joint_obs.mean(0)
     var = joint_obs.var(0, unbiased=True)
     for member in range(2):

@@ -115,8 +115,8 @@ class FlashSACAgent:
         pre_tanh = mean if deterministic else mean + log_std.exp() * self.noise()
         return self.action_scaler.to_env(torch.tanh(pre_tanh))
 
-    def observe(self, reward: torch.Tensor, done: torch.Tensor) -> None:
-        """Feed one vector step of rewards and episode ends to the reward scaler."""
+    def update_reward_scaler(self, reward: torch.Tensor, done: torch.Tensor) -> None:
+        """Feed one vector step of rewards and episode ends to the reward scaler (docs/algorithm.md 5.1)."""
         self.reward_scaler.update(reward.to(self.device), done.to(self.device))
 
     # ------------------------------------------------------------------ learning
@@ -134,22 +134,25 @@ class FlashSACAgent:
         for optimizer in (self.actor_optimizer, self.critic_optimizer, self.temperature_optimizer):
             for group in optimizer.param_groups:
                 group["lr"] = lr
-        obs, next_obs = batch.obs.to(self.device), batch.next_obs.to(self.device)
-        critic_obs, next_critic_obs = obs, next_obs
-        if self.use_critic_obs and batch.critic_obs is not None and batch.next_critic_obs is not None:
-            critic_obs, next_critic_obs = (
+        obs, bootstrap_obs = batch.obs.to(self.device), batch.bootstrap_obs.to(self.device)
+        critic_obs, bootstrap_critic_obs = obs, bootstrap_obs
+        if self.use_critic_obs and batch.critic_obs is not None and batch.bootstrap_critic_obs is not None:
+            critic_obs, bootstrap_critic_obs = (
                 batch.critic_obs.to(self.device),
-                batch.next_critic_obs.to(self.device),
+                batch.bootstrap_critic_obs.to(self.device),
             )
         data_action = self.action_scaler.to_unit(batch.action.to(self.device))
         scale = self.reward_scaler.scale() if self.cfg.normalize_reward else torch.ones((), device=self.device)
         reward = batch.reward.to(self.device) / scale
-        bootstrap = batch.discount.to(self.device) * (1.0 - batch.terminated.to(self.device))
+        # Terminal windows have no bootstrap value: their discount is masked to 0.
+        bootstrap_discount = batch.bootstrap_discount.to(self.device) * (1.0 - batch.terminated.to(self.device))
 
         metrics: dict[str, torch.Tensor] = {}
         if self.update_steps % self.cfg.actor_update_period == 0:
-            metrics |= self._update_actor(obs, next_obs, critic_obs, data_action)
-        metrics |= self._update_critic(obs, next_obs, critic_obs, next_critic_obs, data_action, reward, bootstrap)
+            metrics |= self._update_actor(obs, bootstrap_obs, critic_obs, data_action)
+        metrics |= self._update_critic(
+            obs, bootstrap_obs, critic_obs, bootstrap_critic_obs, data_action, reward, bootstrap_discount
+        )
         ema_update_(self._target_params, self._online_params, self.cfg.tau)
         self.update_steps += 1
         metrics["train/lr"] = torch.tensor(lr)
@@ -157,11 +160,11 @@ class FlashSACAgent:
         return metrics
 
     def _actor_losses_eager(
-        self, obs: torch.Tensor, next_obs: torch.Tensor, critic_obs: torch.Tensor, data_action: torch.Tensor
+        self, obs: torch.Tensor, bootstrap_obs: torch.Tensor, critic_obs: torch.Tensor, data_action: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         batch_size = obs.shape[0]
         with self.precision.autocast():
-            action, log_prob = self.actor.sample(torch.cat((obs, next_obs)))
+            action, log_prob = self.actor.sample(torch.cat((obs, bootstrap_obs)))
             action, log_prob = action[:batch_size], log_prob[:batch_size].float()
             q_min = self.critic.expected_value(self.critic(critic_obs, action)).min(0).values
             loss = losses.actor_loss(
@@ -170,13 +173,13 @@ class FlashSACAgent:
         return loss, log_prob, action
 
     def _update_actor(
-        self, obs: torch.Tensor, next_obs: torch.Tensor, critic_obs: torch.Tensor, data_action: torch.Tensor
+        self, obs: torch.Tensor, bootstrap_obs: torch.Tensor, critic_obs: torch.Tensor, data_action: torch.Tensor
     ) -> dict[str, torch.Tensor]:
         self.actor.train()
         self.critic.eval()
-        loss, log_prob, action = self._actor_losses(obs, next_obs, critic_obs, data_action)
+        loss, log_prob, action = self._actor_losses(obs, bootstrap_obs, critic_obs, data_action)
         # Gradients go to the actor only: the critic is a fixed function of the action here.
-        grad_norm = self._step(
+        grad_norm = self._optimizer_step(
             loss, self.actor_optimizer, self.actor_grad_scaler, self.actor, list(self.actor.parameters())
         )
         entropy = -log_prob.detach().mean()
@@ -196,23 +199,23 @@ class FlashSACAgent:
     def _critic_losses_eager(
         self,
         obs: torch.Tensor,
-        next_obs: torch.Tensor,
+        bootstrap_obs: torch.Tensor,
         critic_obs: torch.Tensor,
-        next_critic_obs: torch.Tensor,
+        bootstrap_critic_obs: torch.Tensor,
         data_action: torch.Tensor,
         reward: torch.Tensor,
-        bootstrap: torch.Tensor,
+        bootstrap_discount: torch.Tensor,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         batch_size = obs.shape[0]
         support = self.critic.support
         with torch.no_grad(), self.precision.autocast():
-            next_action, next_log_prob = self.actor.sample(next_obs)
-            joint_obs = torch.cat((critic_obs, next_critic_obs))
+            next_action, next_log_prob = self.actor.sample(bootstrap_obs)
+            joint_obs = torch.cat((critic_obs, bootstrap_critic_obs))
             joint_action = torch.cat((data_action, next_action.float()))
             target_logits = self.target_critic(joint_obs, joint_action)[:, batch_size:]
             next_probs = losses.select_min_member(torch.softmax(target_logits.float(), dim=-1), support)
             entropy_bonus = self.temperature().detach() * next_log_prob.float()
-            target = losses.categorical_projection(next_probs, reward, bootstrap, entropy_bonus, support)
+            target = losses.categorical_projection(next_probs, reward, bootstrap_discount, entropy_bonus, support)
         with self.precision.autocast():
             logits = self.critic(joint_obs, joint_action)[:, :batch_size]
             loss = losses.critic_loss(torch.log_softmax(logits.float(), dim=-1), target)
@@ -224,7 +227,9 @@ class FlashSACAgent:
         self.critic.train()
         self.target_critic.train()
         loss, max_bonus, q_mean = self._critic_losses(*args)
-        grad_norm = self._step(loss, self.critic_optimizer, self.critic_grad_scaler, self.critic, self._online_params)
+        grad_norm = self._optimizer_step(
+            loss, self.critic_optimizer, self.critic_grad_scaler, self.critic, self._online_params
+        )
         return {
             "critic/loss": loss.detach(),
             "critic/grad_norm": grad_norm,
@@ -233,7 +238,7 @@ class FlashSACAgent:
         }
 
     @staticmethod
-    def _step(
+    def _optimizer_step(
         loss: torch.Tensor,
         optimizer: torch.optim.Optimizer,
         scaler: torch.amp.GradScaler,

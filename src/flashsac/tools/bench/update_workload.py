@@ -111,18 +111,21 @@ def make_batch(shape: TaskShape, batch_size: int, device: torch.device, seed: in
     def normal(*size: int) -> torch.Tensor:
         return torch.randn(*size, generator=generator).to(device)
 
-    critic_obs = next_critic_obs = None
+    critic_obs = bootstrap_critic_obs = None
     if shape.critic_obs_dim is not None:
-        critic_obs, next_critic_obs = normal(batch_size, shape.critic_obs_dim), normal(batch_size, shape.critic_obs_dim)
+        critic_obs, bootstrap_critic_obs = (
+            normal(batch_size, shape.critic_obs_dim),
+            normal(batch_size, shape.critic_obs_dim),
+        )
     return Batch(
         obs=normal(batch_size, shape.obs_dim),
         action=(torch.rand(batch_size, shape.action_dim, generator=generator) * 2 - 1).to(device),
         reward=normal(batch_size),
-        next_obs=normal(batch_size, shape.obs_dim),
+        bootstrap_obs=normal(batch_size, shape.obs_dim),
         terminated=(torch.rand(batch_size, generator=generator) < 0.01).float().to(device),
-        discount=torch.full((batch_size,), 0.99, device=device),
+        bootstrap_discount=torch.full((batch_size,), 0.99, device=device),
         critic_obs=critic_obs,
-        next_critic_obs=next_critic_obs,
+        bootstrap_critic_obs=bootstrap_critic_obs,
     )
 
 
