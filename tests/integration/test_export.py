@@ -19,8 +19,8 @@ import torch
 
 from flashsac.checkpointing.checkpoint_file import load_checkpoint, save_checkpoint
 from flashsac.cli.main import main
-from flashsac.envs.bounded import BoundsChoice
-from flashsac.envs.registry import make_env
+from flashsac.config.schema import EnvConfig
+from flashsac.envs.registry import make_env_from_config
 from flashsac.evaluation.policy import load_policy
 from flashsac.export.exported import load_exported
 from flashsac.export.manifest import file_sha256
@@ -30,6 +30,7 @@ from tiny_run import tiny_overrides
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "deploy_onnx.py"
 CPU = torch.device("cpu")
+ARM = EnvConfig(name="torch", task="arm-reach", max_episode_steps=50, action_bounds="joint_limits")
 # The shared tiny run, 96 steps: export needs a checkpoint, not a trained policy.
 TASKS = {
     "pendulum-swingup": {},
@@ -120,8 +121,7 @@ def _fresh_observations(run_dir: Path, count: int) -> torch.Tensor:
     """Observations the export did not see: the deterministic policy from other starts, plus extremes."""
     loaded = load_policy(run_dir / "checkpoints" / "final.pt")
     cfg = loaded.cfg
-    bounds = BoundsChoice.from_env_config(cfg.env)
-    env = make_env("torch", cfg.env.task, 50, 12345, CPU, cfg.env.max_episode_steps, bounds=bounds)
+    env = make_env_from_config(cfg.env, 12345, CPU, num_envs=50)
     obs, _ = env.reset(12345)
     rows = []
     while sum(r.shape[0] for r in rows) < count:
@@ -189,7 +189,7 @@ class _ArmRobot:
     """The built-in arm behind the deploy example's Robot interface: it receives joint position targets."""
 
     def __init__(self, seed: int) -> None:
-        self.env = make_env("torch", "arm-reach", 1, seed, CPU, 50, bounds=BoundsChoice(mode="joint_limits"))
+        self.env = make_env_from_config(ARM, seed, CPU, num_envs=1)
         limits = self.env.joint_limits()  # pyright: ignore[reportAttributeAccessIssue]
         self.q0, self.scale = limits.q0, limits.scale  # the simulator's own, not the manifest's
         self.joint_names = list(self.env.spec.joint_names)
@@ -222,7 +222,7 @@ def test_deploy_example_drives_the_joint_position_arm_like_the_checkpoint(export
     namespace["run"](run_dir / "export", robot, steps=50, realtime=False)
     # The checkpoint's torch policy on the same arm from the same start.
     loaded = load_policy(run_dir / "checkpoints" / "final.pt")
-    env = make_env("torch", "arm-reach", 1, 5, CPU, 50, bounds=BoundsChoice(mode="joint_limits"))
+    env = make_env_from_config(ARM, 5, CPU, num_envs=1)
     obs, _ = env.reset(5)
     expected = 0.0
     for _ in range(50):

@@ -20,10 +20,10 @@ import torch
 from flashsac.checkpointing.atomic import atomic_writer, write_text_atomically
 from flashsac.checkpointing.checkpoint_file import CheckpointError
 from flashsac.checkpointing.run_files import list_checkpoints
-from flashsac.envs.bounded import BoundsChoice, env_joint_limits
+from flashsac.envs.bounded import env_joint_limits
 from flashsac.envs.deploy_info import env_observation_layout, env_pd_gains
 from flashsac.envs.protocol import VecEnv
-from flashsac.envs.registry import make_env
+from flashsac.envs.registry import make_env_from_config
 from flashsac.evaluation.policy import LoadedPolicy, load_policy
 from flashsac.export.errors import ExportError
 from flashsac.export.formats import (
@@ -123,16 +123,7 @@ def _load(checkpoint: Path, device: torch.device) -> LoadedPolicy:
 
 def _make_env(loaded: LoadedPolicy, device: torch.device) -> VecEnv:
     cfg, stored = loaded.cfg, loaded.spec
-    env = make_env(
-        cfg.env.name,
-        cfg.env.task,
-        ROLLOUT_ENVS,
-        cfg.seed + _ROLLOUT_SEED,
-        device,
-        cfg.env.max_episode_steps,
-        bounds=BoundsChoice.from_env_config(cfg.env),
-        options=dict(cfg.env.options),
-    )
+    env = make_env_from_config(cfg.env, cfg.seed + _ROLLOUT_SEED, device, num_envs=ROLLOUT_ENVS)
     if (env.spec.obs_dim, env.spec.action_dim) != (stored.obs_dim, stored.action_dim):
         env.close()
         raise CheckpointError(

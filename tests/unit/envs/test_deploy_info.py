@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 import torch
 
-from flashsac.envs.bounded import BoundsChoice
+from flashsac.config.schema import EnvConfig
 from flashsac.envs.deploy_info import ObsTerm, env_observation_layout, env_pd_gains
 from flashsac.envs.protocol import DeployableEnv
-from flashsac.envs.registry import make_env
+from flashsac.envs.registry import make_env_from_config
 from flashsac.envs.torch_tasks import TASKS
 
 CPU = torch.device("cpu")
@@ -18,7 +18,7 @@ CPU = torch.device("cpu")
 
 @pytest.mark.parametrize("task", list(TASKS))
 def test_builtin_layouts_add_up_to_obs_dim_through_the_bounds_wrapper(task: str) -> None:
-    env = make_env("torch", task, 2, 0, CPU, bounds=BoundsChoice(allow_suspicious=True))
+    env = make_env_from_config(EnvConfig(name="torch", task=task, allow_suspicious_bounds=True), 0, CPU, num_envs=2)
     assert isinstance(env, DeployableEnv)  # reached through BoundedEnv
     layout = env_observation_layout(env)
     assert layout and sum(term.size for term in layout) == env.spec.obs_dim
@@ -26,7 +26,9 @@ def test_builtin_layouts_add_up_to_obs_dim_through_the_bounds_wrapper(task: str)
 
 
 def test_the_arm_names_its_joints_in_action_order() -> None:
-    env = make_env("torch", "arm-reach", 1, 0, CPU, bounds=BoundsChoice(mode="joint_limits"))
+    env = make_env_from_config(
+        EnvConfig(name="torch", task="arm-reach", action_bounds="joint_limits"), 0, CPU, num_envs=1
+    )
     assert env.spec.joint_names == ("shoulder", "elbow", "wrist")
     assert [term.name for term in env_observation_layout(env)] == ["joint_pos_offset", "tip_pos", "goal_minus_tip"]
 

@@ -35,7 +35,7 @@ def _order(name: str) -> tuple[int, str]:
 
 
 def latest_checkpoint(experiment_dir: str | Path, load_run: str = ".*", load_checkpoint: str = r"model_.*\.pt") -> Path:
-    """The checkpoint to resume from: the latest run matching ``load_run``, its last checkpoint matching ``load_checkpoint``.
+    """The checkpoint to resume from: the last ``load_checkpoint`` match in the latest ``load_run`` match.
 
     Raises:
         FileNotFoundError: naming the directory and the pattern that matched nothing.

@@ -129,7 +129,9 @@ class RslRlLog:
             writer.add_scalar(tag, value, iteration)
         if "Train/mean_reward" in named and self._logger.logger_type != "WandbLogWriter":
             writer.add_scalar("Train/mean_reward/time", named["Train/mean_reward"], int(self._wall_time))
-            writer.add_scalar("Train/mean_episode_length/time", named["Train/mean_episode_length"], int(self._wall_time))
+            writer.add_scalar(
+                "Train/mean_episode_length/time", named["Train/mean_episode_length"], int(self._wall_time)
+            )
         save_video = getattr(writer, "save_video", None)
         if callable(save_video) and self.log_dir is not None:
             for video in pathlib.Path(self.log_dir).rglob("*.mp4"):

@@ -29,9 +29,7 @@ def launch_app(
     return args, overrides, app_launcher(args).app
 
 
-def make_rsl_rl_env(
-    args: argparse.Namespace, env_cfg: Any, agent_cfg: Any, video_folder: Path, train: bool
-) -> Any:
+def make_rsl_rl_env(args: argparse.Namespace, env_cfg: Any, agent_cfg: Any, video_folder: Path, train: bool) -> Any:
     """``gym.make`` the task, wrap it for video when asked, then in IsaacLab's ``RslRlVecEnvWrapper``."""
     import gymnasium as gym
 

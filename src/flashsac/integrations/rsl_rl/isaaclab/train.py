@@ -53,9 +53,9 @@ def main(argv: Sequence[str] | None = None) -> Path:
     experiment_dir = (Path("logs") / "rsl_rl" / agent_cfg.experiment_name).resolve()
     print(f"[INFO] Logging experiment in directory: {experiment_dir}")
     log_dir = run_log_dir(experiment_dir.parent, agent_cfg.experiment_name, agent_cfg.run_name)
-    resume_path = latest_checkpoint(experiment_dir, agent_cfg.load_run, agent_cfg.load_checkpoint) if (
-        agent_cfg.resume
-    ) else None
+    resume_path = (
+        latest_checkpoint(experiment_dir, agent_cfg.load_run, agent_cfg.load_checkpoint) if (agent_cfg.resume) else None
+    )
     if hasattr(env_cfg, "log_dir"):
         env_cfg.log_dir = str(log_dir)
     env = make_rsl_rl_env(args, env_cfg, agent_cfg, video_folder=log_dir / "videos" / "train", train=True)

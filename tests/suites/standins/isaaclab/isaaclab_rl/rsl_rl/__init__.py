@@ -16,10 +16,9 @@ from typing import Any
 
 import gymnasium as gym
 import torch
+from isaaclab.envs import DirectRLEnv, ManagerBasedRLEnv
 from rsl_rl.env import VecEnv
 from tensordict import TensorDict
-
-from isaaclab.envs import DirectRLEnv, ManagerBasedRLEnv
 
 __all__ = ["RslRlVecEnvWrapper"]
 
