@@ -47,7 +47,15 @@ from flashsac.export.parity import (
     run_batched,
 )
 
-__all__ = ["PARITY_OBSERVATIONS", "ROLLOUT_ENVS", "ExportResult", "default_export_dir", "export_checkpoint"]
+__all__ = [
+    "PARITY_OBSERVATIONS",
+    "ROLLOUT_ENVS",
+    "ExportResult",
+    "default_export_dir",
+    "export_checkpoint",
+    "export_policy",
+    "robot_facts",
+]
 
 PARITY_OBSERVATIONS = 10_000
 """Rollout observations compared by default (extreme values come on top)."""
@@ -134,7 +142,8 @@ def _make_env(loaded: LoadedPolicy, device: torch.device) -> VecEnv:
     return env
 
 
-def _robot_facts(env: VecEnv, loaded: LoadedPolicy) -> RobotFacts:
+def robot_facts(env: VecEnv, loaded: LoadedPolicy) -> RobotFacts:
+    """What ``env``'s adapter knows about the robot (joint names, limits, observation layout, PD gains)."""
     try:
         layout = env_observation_layout(env)
     except ValueError as err:
@@ -175,14 +184,52 @@ def export_checkpoint(
     device = torch.device(device)
     checkpoint = resolve_checkpoint(source)
     loaded = _load(checkpoint, device)
-    policy = build_deploy_policy(loaded.agent.actor, loaded.agent.action_scaler)
     env = _make_env(loaded, device)
     try:
-        facts = _robot_facts(env, loaded)
+        facts = robot_facts(env, loaded)
         rollouts = rollout_observations(loaded.agent, env, max(parity_observations, 1), loaded.cfg.seed)
     finally:
         env.close()
-    obs = torch.cat((rollouts, extreme_observations(loaded.spec.obs_dim)))
+    return export_policy(loaded, checkpoint, facts, rollouts, out_dir or default_export_dir(checkpoint), formats)
+
+
+def export_policy(
+    loaded: LoadedPolicy,
+    checkpoint: Path,
+    facts: RobotFacts,
+    rollouts: torch.Tensor,
+    out_dir: Path,
+    formats: tuple[str, ...] = ("onnx", "torchscript"),
+    file_names: dict[str, str] | None = None,
+    manifest_name: str = "manifest.json",
+) -> ExportResult:
+    """Build, parity-check and write the policy of ``loaded`` (restored from ``checkpoint``): the steps after the env.
+
+    :func:`export_checkpoint` gets ``facts`` and ``rollouts`` from the task's env built afresh; a caller that
+    already runs the env (the rsl_rl runner) passes its own.
+
+    Args:
+        loaded: The policy with its config and env spec.
+        checkpoint: The checkpoint it was restored from (named and hashed in the manifest).
+        facts: What the env's adapter knows about the robot.
+        rollouts: ``(N, obs_dim)`` observations to compare the files on (extreme observations are added).
+        out_dir: Where to write.
+        formats: Any of ``onnx`` and ``torchscript``.
+        file_names: Format -> file name, replacing :data:`~flashsac.export.formats.FILE_NAMES` entries.
+        manifest_name: File name of the manifest written beside them.
+
+    Raises:
+        ExportError: non-finite parameters, a missing onnx package, an exporter failure, or failed parity.
+    """
+    if "onnx" in formats:
+        for name in ("onnx", "onnxscript", "onnxruntime"):
+            require_module(name)
+    bad = non_finite_entries(loaded.agent.actor, loaded.agent.action_scaler)
+    if bad:
+        raise ExportError(f"{checkpoint}: the policy holds NaN/inf values ({', '.join(bad[:3])}); nothing was written.")
+    device = loaded.agent.device
+    policy = build_deploy_policy(loaded.agent.actor, loaded.agent.action_scaler)
+    obs = torch.cat((rollouts.float().cpu(), extreme_observations(loaded.spec.obs_dim)))
     reference = run_batched(lambda batch: loaded.act(batch.to(device)).cpu(), obs)
     low, high = loaded.spec.action_low, loaded.spec.action_high
 
@@ -209,16 +256,18 @@ def export_checkpoint(
     manifest = build_manifest(
         loaded, checkpoint, file_sha256(checkpoint), facts, formats, parity, int(rollouts.shape[0]), opset
     )
+    names = {**FILE_NAMES, **(file_names or {})}
+    manifest["files"] = {name: names[name] for name in formats}
     payloads = {
         name: onnx_bytes(built[name], manifest) if name == "onnx" else torchscript_bytes(built[name], manifest)
         for name in formats
     }
-    out = out_dir or default_export_dir(checkpoint)
+    out = out_dir
     files: dict[str, Path] = {}
     for name, data in payloads.items():
-        files[name] = out / FILE_NAMES[name]
+        files[name] = out / names[name]
         with atomic_writer(files[name]) as handle:
             handle.write(data)
-    manifest_path = out / "manifest.json"
+    manifest_path = out / manifest_name
     write_text_atomically(manifest_path, json.dumps(manifest, indent=2) + "\n")
     return ExportResult(out, files, manifest_path, manifest, parity)
