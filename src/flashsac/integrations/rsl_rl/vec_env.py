@@ -153,7 +153,7 @@ class RslRlVecEnvAdapter:
     """
 
     def __init__(self, env: Any, obs_groups: ObsGroups, task: str) -> None:
-        self.rsl_env, self.log = env, LiftedEnvLog()
+        self.rsl_env, self.log, self.obs_groups = env, LiftedEnvLog(), obs_groups
         self._actor = obs_groups["actor"]
         self._critic = obs_groups["critic"] if obs_groups["critic"] != self._actor else None
         self._final_in_extras = _cfg_flag(getattr(env, "cfg", None), "compute_final_obs")
@@ -262,7 +262,7 @@ class RslRlManagerBasedEnv(ManagerBasedVecEnv):
     def __init__(
         self, env: Any, obs_groups: ObsGroups, task: str, final_obs: FinalObs, read_joint_terms: JointReader
     ) -> None:
-        self.rsl_env, self.log = env, LiftedEnvLog()
+        self.rsl_env, self.log, self.obs_groups = env, LiftedEnvLog(), obs_groups
         self._extras: dict[str, Any] = {}
         critic = obs_groups["critic"] if obs_groups["critic"] != obs_groups["actor"] else None
         super().__init__(

@@ -26,11 +26,16 @@ from flashsac.integrations.rsl_rl.isaaclab.cli_args import (
 from flashsac.integrations.rsl_rl.isaaclab.launch import launch_app, make_rsl_rl_env
 from flashsac.integrations.rsl_rl.log_dirs import latest_checkpoint
 
-__all__ = ["main"]
+__all__ = ["main", "play"]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Play; return the number of env steps run."""
+def main() -> None:
+    """The console entry point: play with the process's arguments."""
+    play(sys.argv[1:])
+
+
+def play(argv: Sequence[str] | None = None) -> int:
+    """Play with IsaacLab's rsl_rl flags ``argv``; return the number of env steps run."""
     parser = build_parser("Play a FlashSAC checkpoint with IsaacLab's rsl_rl flags.", train=False)
     args, overrides, app = launch_app(parser, argv)
     if args.task is None:
@@ -85,4 +90,4 @@ def _running(app: object) -> bool:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

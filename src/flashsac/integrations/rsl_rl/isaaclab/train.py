@@ -27,11 +27,16 @@ from flashsac.integrations.rsl_rl.isaaclab.cli_args import (
 from flashsac.integrations.rsl_rl.isaaclab.launch import dump_params, launch_app, make_rsl_rl_env
 from flashsac.integrations.rsl_rl.log_dirs import latest_checkpoint, run_log_dir
 
-__all__ = ["main"]
+__all__ = ["main", "train"]
 
 
-def main(argv: Sequence[str] | None = None) -> Path:
-    """Train; return the run's log directory.
+def main() -> None:
+    """The console entry point: train with the process's arguments."""
+    train(sys.argv[1:])
+
+
+def train(argv: Sequence[str] | None = None) -> Path:
+    """Train with IsaacLab's rsl_rl flags ``argv``; return the run's log directory.
 
     Raises:
         SystemExit: on bad flags (argparse), or ``--distributed`` (FlashSAC trains on one device here).
@@ -74,4 +79,4 @@ def main(argv: Sequence[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()
