@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import torch
 
-import flashsac.trainer as trainer_module
+import flashsac.run_parts as run_parts_module
 from flashsac.agents.flashsac import FlashSACAgent
 from flashsac.checkpointing.checkpoint_file import load_checkpoint
 from flashsac.checkpointing.run_files import list_checkpoints
@@ -65,14 +65,14 @@ class Injector:
 
 
 def _wrap_training_env(monkeypatch: pytest.MonkeyPatch, on_step: Callable[[int, Step], None]) -> None:
-    real_make_env = trainer_module.make_env_from_config
+    real_make_env = run_parts_module.make_env_from_config
 
     def make_env_from_config(env_cfg, seed, device, *, num_envs=None, render=False):
         env = real_make_env(env_cfg, seed, device, num_envs=num_envs, render=render)
         training = (num_envs or env_cfg.num_envs) == NUM_ENVS
         return Injector(env, on_step) if training else env  # the eval envs stay clean
 
-    monkeypatch.setattr(trainer_module, "make_env_from_config", make_env_from_config)
+    monkeypatch.setattr(run_parts_module, "make_env_from_config", make_env_from_config)
 
 
 def _nan_at(iteration: int, field: str, env_index: int, value: float = math.nan) -> Callable[[int, Step], None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -427,11 +428,11 @@ def test_add_and_sample_do_not_sync_on_cuda():
     buf = ReplayBuffer(4096, 64, 8, 2, n_step=3, device="cuda", critic_obs_dim=4, max_episode_steps=10)
     envs = RandomEnvs(64, 8, 2, 4, max_steps=10, seed=0, p_break=0.01)
     cuda = lambda x: x.cuda() if x is not None else None  # noqa: E731
+    tensors = ("obs", "reward", "terminated", "truncated", "final_obs", "critic_obs", "final_critic_obs")
     steps: list[Any] = []
     for _ in range(20):
         obs, action, step, critic = envs.step()
-        fields = (step.obs, step.reward, step.terminated, step.truncated, step.final_obs, step.critic_obs)
-        step = Step(*(cuda(x) for x in fields), cuda(step.final_critic_obs))
+        step = dataclasses.replace(step, **{name: cuda(getattr(step, name)) for name in tensors})
         steps.append((obs.cuda(), action.cuda(), step, cuda(critic)))
     torch.cuda.synchronize()
     torch.cuda.set_sync_debug_mode("error")

@@ -34,7 +34,8 @@ import torch
 
 from flashsac.config.schema import RunConfig
 from flashsac.config.validate import validate
-from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError, check_env, make_env
+from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError, check_env, make_env_from_config
+from flashsac.run_parts import resolve_run_devices
 from flashsac.tools.bench.common import RESULTS_DIR, machine_info, png_path, resolve_device, synchronize, write_json
 from flashsac.trainer import Trainer
 
@@ -129,15 +130,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # ---------------------------------------------------------------------------------------------------- raw
 
 
-def measure_raw(case: Case, env_device: torch.device, windows: int, steps: int, seed: int) -> list[float]:
+def measure_raw(cfg: RunConfig, windows: int, steps: int) -> list[float]:
     """Env-steps/s of ``env.step`` alone, one rate per window of ``steps`` vector steps.
 
-    The actions are drawn beforehand, uniformly inside the bounds, so the loop does nothing but step.
+    The env is the loop's training env (built from the same configuration, on the same device). The actions are
+    drawn beforehand, uniformly inside the bounds, so the loop does nothing but step.
     """
-    env = make_env(case.family, case.task, case.num_envs, seed, env_device)
+    env = make_env_from_config(cfg.env, cfg.seed, resolve_run_devices(cfg).env)
     try:
         spec = env.spec
-        generator = torch.Generator().manual_seed(seed)
+        generator = torch.Generator().manual_seed(cfg.seed)
         low, high = spec.action_low.cpu(), spec.action_high.cpu()
         bank = [
             (low + (high - low) * torch.rand(spec.num_envs, spec.action_dim, generator=generator)).to(spec.device)
@@ -205,31 +207,28 @@ def window_rates(rows: list[dict[str, Any]], window_env_steps: int, skip_windows
 
 def time_actor(trainer: Trainer, steps: int, windows: int) -> float:
     """Seconds per ``agent.act`` call on the loop's last observation batch, as the loop calls it."""
-    obs, device = trainer.obs, trainer.env.spec.device
+    obs, device, learner = trainer.state.obs, trainer.env.spec.device, trainer.parts.devices.learner
     for _ in range(min(steps, 10)):
         trainer.agent.act(obs).to(device)
-    synchronize(trainer.device)
+    synchronize(learner)
     start = time.perf_counter()
     for _ in range(steps * windows):
         trainer.agent.act(obs).to(device)
-    synchronize(trainer.device)
+    synchronize(learner)
     return (time.perf_counter() - start) / (steps * windows)
 
 
-def measure_loop(case: Case, args: argparse.Namespace, steps: int) -> tuple[list[float], float]:
+def measure_loop(cfg: RunConfig, run_dir: Path, windows: int, steps: int) -> tuple[list[float], float]:
     """Run the trainer with updates off; return its per-window env-steps/s and the actor's seconds per call."""
-    with tempfile.TemporaryDirectory(prefix="flashsac-bench-loop-") as tmp:
-        run_dir = Path(tmp) / "run"
-        cfg = loop_config(case, args, steps, run_dir)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. inexact final observations: irrelevant to the timing
-            trainer = Trainer(cfg, run_dir)
-            trainer.run()
-        rows = [json.loads(line) for line in (run_dir / "scalars.jsonl").read_text().splitlines() if line.strip()]
-        rates = window_rates(rows, steps * case.num_envs, 1 + _SETTLE_WINDOWS)
-        if len(rates) != args.windows:
-            raise RuntimeError(f"expected {args.windows} measured windows in the trainer's log, found {len(rates)}")
-        return rates, time_actor(trainer, steps, args.windows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. inexact final observations: irrelevant to the timing
+        trainer = Trainer(cfg, run_dir)
+        trainer.run()
+    rows = [json.loads(line) for line in (run_dir / "scalars.jsonl").read_text().splitlines() if line.strip()]
+    rates = window_rates(rows, steps * cfg.env.num_envs, 1 + _SETTLE_WINDOWS)
+    if len(rates) != windows:
+        raise RuntimeError(f"expected {windows} measured windows in the trainer's log, found {len(rates)}")
+    return rates, time_actor(trainer, steps, windows)
 
 
 # ---------------------------------------------------------------------------------------------------- cases
@@ -258,7 +257,7 @@ def split_step_time(num_envs: int, raw_rate: float, loop_rate: float, actor_s: f
     }
 
 
-def run_case(case: Case, args: argparse.Namespace, device: torch.device) -> dict[str, Any]:
+def run_case(case: Case, args: argparse.Namespace) -> dict[str, Any]:
     """Measure one case; a missing simulator skips it (with the install command), other failures are recorded."""
     steps = args.window_steps or window_steps(case.num_envs, "quick" if args.quick else "full")
     record: dict[str, Any] = {
@@ -269,10 +268,12 @@ def run_case(case: Case, args: argparse.Namespace, device: torch.device) -> dict
         "window_vector_steps": steps,
         "windows": args.windows,
     }
-    env_device = device if case.family == "torch" else torch.device("cpu")
     try:
-        raw = measure_raw(case, env_device, args.windows, steps, args.seed)
-        loop, actor_s = measure_loop(case, args, steps)
+        with tempfile.TemporaryDirectory(prefix="flashsac-bench-loop-") as tmp:
+            run_dir = Path(tmp) / "run"
+            cfg = loop_config(case, args, steps, run_dir)  # raw and loop step the same env
+            raw = measure_raw(cfg, args.windows, steps)
+            loop, actor_s = measure_loop(cfg, run_dir, args.windows, steps)
     except MissingSimulatorError as err:
         return record | {"status": "skipped", "error": str(err)}
     except Exception as err:  # record and go on: the other cases still say something
@@ -385,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         "records": [],
     }
     for case in args.cases:
-        record = run_case(case, args, device)
+        record = run_case(case, args)
         result["records"].append(record)
         print(summary_line(record), flush=True)
         write_json(args.out, result)  # after every case: an interrupted run keeps what it measured

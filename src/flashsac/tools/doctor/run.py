@@ -12,14 +12,13 @@ from typing import Any
 
 import torch
 
-from flashsac.agents.flashsac.agent import FlashSACAgent
 from flashsac.agents.random import RandomPolicy
 from flashsac.config.schema import EnvConfig, RunConfig
 from flashsac.envs.action_bounds import joint_limit_bounds
 from flashsac.envs.bounded import BoundedEnv, BoundsError, apply_bounds, env_joint_limits
 from flashsac.envs.protocol import VecEnv
 from flashsac.envs.registry import make_raw_env
-from flashsac.runtime.device import resolve_device
+from flashsac.run_parts import build_agent, resolve_run_devices, seed_run
 from flashsac.tools.doctor.checks import (
     ActionStats,
     Finding,
@@ -100,8 +99,10 @@ def diagnose(cfg: RunConfig, out_dir: Path, steps: int | None = None) -> DoctorR
         steps: Vector steps per action source; ``None`` rolls one episode and a little.
     """
     e = cfg.env
-    device = resolve_device(e.device, "env.device")
-    raw = make_raw_env(e, cfg.seed, device)
+    # Built as training builds its parts (seeded first), so the initial policy is one training could start from.
+    seed_run(cfg)
+    devices = resolve_run_devices(cfg)
+    raw = make_raw_env(e, cfg.seed, devices.env)  # the declared box is reported, so the env is bounded below
     try:
         declared = (raw.spec.action_low.cpu(), raw.spec.action_high.cpu())
         limits = env_joint_limits(raw)
@@ -110,11 +111,10 @@ def diagnose(cfg: RunConfig, out_dir: Path, steps: int | None = None) -> DoctorR
         spec = env.spec
         box = (spec.action_low.cpu(), spec.action_high.cpu())
         steps = steps or default_steps(spec.max_episode_steps)
-        learner = resolve_device(cfg.device, "device")
-        agent = FlashSACAgent(spec, cfg.agent, learner, total_updates=1, seed=cfg.seed)
+        agent = build_agent(cfg, spec, devices.learner)
         sources = {
             "random": RandomPolicy(spec, seed=cfg.seed).act,
-            "initial_policy": lambda obs: agent.act(obs.to(learner)).to(spec.device),
+            "initial_policy": lambda obs: agent.act(obs.to(devices.learner)).to(spec.device),
         }
         rollouts = {name: roll(env, act, steps, cfg.seed) for name, act in sources.items()}
     finally:

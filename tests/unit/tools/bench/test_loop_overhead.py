@@ -93,7 +93,7 @@ def test_missing_simulator_skips_its_case_with_the_install_command(
     def missing(*args, **kwargs):
         raise MissingSimulatorError("gymnasium MuJoCo is not installed: pip install 'flashsac[mujoco]'")
 
-    monkeypatch.setattr(loop, "make_env", missing)
+    monkeypatch.setattr(loop, "make_env_from_config", missing)
     out = tmp_path / "loop.json"
     assert loop.main(["--cases", "torch/pendulum-swingup:2", "--out", str(out)]) == 1  # nothing measured
     (record,) = json.loads(out.read_text())["records"]

@@ -1,0 +1,191 @@
+"""The parts of a training run, built from its configuration: devices, envs, agent, replay buffer, warm-up policy.
+
+:func:`build_run` is the one place that turns a :class:`~flashsac.config.schema.RunConfig` into these objects.
+The trainer uses all of them; ``flashsac bench loop`` and ``flashsac doctor`` use the steps they need
+(:func:`seed_run`, :func:`resolve_run_devices`, :func:`build_agent`), so what they measure or diagnose is what
+training builds. The order is fixed: the global RNG is seeded before anything draws from it (network
+initialisation), so one seed gives one run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass
+
+import torch
+
+from flashsac.agents.flashsac import FlashSACAgent
+from flashsac.agents.random import RandomPolicy
+from flashsac.buffers import ReplayBuffer
+from flashsac.config.derive import Derived, derive
+from flashsac.config.schema import RunConfig
+from flashsac.config.validate import ConfigError
+from flashsac.envs.protocol import EnvSpec, VecEnv
+from flashsac.envs.registry import make_env_from_config, solved_return
+from flashsac.runtime.device import resolve_device
+from flashsac.runtime.finite_guard import FiniteGuard
+from flashsac.runtime.seeding import seed_everything
+
+__all__ = [
+    "EVAL_SEED_OFFSET",
+    "RunDevices",
+    "RunParts",
+    "build_agent",
+    "build_buffer",
+    "build_run",
+    "resolve_run_devices",
+    "seed_run",
+]
+
+EVAL_SEED_OFFSET = 1_000_003
+"""Added to the run seed for evaluation envs and videos: evaluation episodes never reuse the training seeds."""
+
+_OBS_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+@dataclass(frozen=True)
+class RunDevices:
+    """Where each part of a run lives.
+
+    Attributes:
+        learner: The agent's networks and updates (``device``).
+        env: The simulator's tensors (``env.device``).
+        buffer: The replay storage (``buffer.device``; ``auto`` is the learner's).
+    """
+
+    learner: torch.device
+    env: torch.device
+    buffer: torch.device
+
+
+@dataclass
+class RunParts:
+    """Everything a training run is built from; the loop's own state is not part of it.
+
+    Attributes:
+        derived: Iteration counts, update budget and episodes per evaluation (the latter fitted to the training
+            instance where evaluation shares it).
+        devices: Where each part lives.
+        env: The training envs (``env.num_envs``, seeded with the run seed).
+        eval_env: The evaluation envs; ``env`` itself where the simulator evaluates on the training instance.
+        agent: The FlashSAC agent.
+        buffer: The replay buffer, sampled by its own generator seeded with the run seed.
+        random_policy: The uniform warm-up policy.
+        guard: The non-finite guard on the learner device (``train.check_finite``).
+        solved_return: The task's solved threshold (``train.solved_return`` or the registry's), or ``None``.
+    """
+
+    derived: Derived
+    devices: RunDevices
+    env: VecEnv
+    eval_env: VecEnv
+    agent: FlashSACAgent
+    buffer: ReplayBuffer
+    random_policy: RandomPolicy
+    guard: FiniteGuard
+    solved_return: float | None
+
+    def close(self) -> None:
+        """Close the environments; idempotent."""
+        self.env.close()
+        if self.eval_env is not self.env:
+            self.eval_env.close()
+
+
+def seed_run(cfg: RunConfig) -> None:
+    """Seed every RNG of the process with the run seed (deterministic kernels if asked); apply ``num_threads``."""
+    seed_everything(cfg.seed, cfg.deterministic)
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+
+
+def resolve_run_devices(cfg: RunConfig) -> RunDevices:
+    """Resolve ``device``, ``env.device`` and ``buffer.device`` (``auto`` picks CUDA where available).
+
+    Raises:
+        ConfigError: naming the key whose device is unavailable.
+    """
+    learner = resolve_device(cfg.device, "device")
+    env = resolve_device(cfg.env.device, "env.device")
+    buffer = learner if cfg.buffer.device == "auto" else resolve_device(cfg.buffer.device, "buffer.device")
+    return RunDevices(learner, env, buffer)
+
+
+def build_agent(cfg: RunConfig, spec: EnvSpec, device: torch.device) -> FlashSACAgent:
+    """The run's agent for envs described by ``spec`` (its networks draw from the global RNG: seed first)."""
+    return FlashSACAgent(spec, cfg.agent, device, derive(cfg).total_updates, seed=cfg.seed)
+
+
+def build_buffer(cfg: RunConfig, spec: EnvSpec, device: torch.device) -> ReplayBuffer:
+    """The run's replay buffer for envs described by ``spec``, sampling with a generator seeded by the run seed."""
+    generator = torch.Generator(device=device)
+    generator.manual_seed(cfg.seed)
+    return ReplayBuffer(
+        cfg.buffer.capacity,
+        spec.num_envs,
+        spec.obs_dim,
+        spec.action_dim,
+        n_step=cfg.agent.n_step,
+        gamma=cfg.agent.gamma,
+        device=device,
+        critic_obs_dim=spec.critic_obs_dim,
+        obs_dtype=_OBS_DTYPES[cfg.buffer.obs_dtype],
+        max_episode_steps=spec.max_episode_steps,
+        generator=generator,
+    )
+
+
+def build_run(cfg: RunConfig) -> RunParts:
+    """Seed the process and build every part of a training run from a validated configuration.
+
+    Warns where the simulator cannot return the true final observation at time-outs.
+
+    Raises:
+        ConfigError: an unavailable device, or ``train.num_eval_episodes`` that does not fill whole rounds of
+            the training envs where evaluation shares their instance (nothing is left open).
+        BoundsError: the env's action box is infinite under ``env.action_bounds``.
+    """
+    derived = derive(cfg)
+    seed_run(cfg)
+    devices = resolve_run_devices(cfg)
+    e = cfg.env
+    env = make_env_from_config(e, cfg.seed, devices.env)
+    spec = env.spec
+    if spec.shares_instance:
+        derived = _fit_shared_eval_episodes(cfg, derived, env)
+        eval_env = env
+    else:
+        eval_env = make_env_from_config(e, cfg.seed + EVAL_SEED_OFFSET, devices.env, num_envs=e.num_eval_envs)
+    if not spec.exact_final_obs:
+        warnings.warn(
+            f"{e.name}/{e.task} cannot return the true final observation at time-outs; truncated transitions "
+            "bootstrap from the post-reset observation (biased targets at time limits).",
+            stacklevel=2,
+        )
+    threshold = cfg.train.solved_return if cfg.train.solved_return is not None else solved_return(e.name, e.task)
+    return RunParts(
+        derived=derived,
+        devices=devices,
+        env=env,
+        eval_env=eval_env,
+        agent=build_agent(cfg, spec, devices.learner),
+        buffer=build_buffer(cfg, spec, devices.buffer),
+        random_policy=RandomPolicy(spec, seed=cfg.seed),
+        guard=FiniteGuard(devices.learner, cfg.train.check_finite),
+        solved_return=threshold,
+    )
+
+
+def _fit_shared_eval_episodes(cfg: RunConfig, derived: Derived, env: VecEnv) -> Derived:
+    """Evaluation on the training instance runs whole rounds of ``env.num_envs``: fit the episode count."""
+    e, t = cfg.env, cfg.train
+    if not t.num_eval_episodes:  # automatic: the fewest whole rounds of the training envs (at least one)
+        return dataclasses.replace(derived, num_eval_episodes=e.num_envs)
+    if t.num_eval_episodes % e.num_envs:
+        env.close()
+        raise ConfigError(
+            f"train.num_eval_episodes={t.num_eval_episodes} is invalid: {e.name} evaluates on the training "
+            f"instance, so it must be a multiple of env.num_envs={e.num_envs} (e.g. {e.num_envs})."
+        )
+    return derived
