@@ -136,10 +136,15 @@ def build_buffer(cfg: RunConfig, spec: EnvSpec, device: torch.device) -> ReplayB
     )
 
 
-def build_run(cfg: RunConfig) -> RunParts:
+def build_run(cfg: RunConfig, env: VecEnv | None = None) -> RunParts:
     """Seed the process and build every part of a training run from a validated configuration.
 
     Warns where the simulator cannot return the true final observation at time-outs.
+
+    Args:
+        cfg: The run configuration.
+        env: An env built (and bounded) elsewhere, used instead of one made from ``cfg.env`` and evaluated on
+            itself: the rsl_rl runner's lifted env. Its builder warns about its final observations.
 
     Raises:
         ConfigError: an unavailable device, or ``train.num_eval_episodes`` that does not fill whole rounds of
@@ -150,20 +155,23 @@ def build_run(cfg: RunConfig) -> RunParts:
     seed_run(cfg)
     devices = resolve_run_devices(cfg)
     e = cfg.env
-    env = make_env_from_config(e, cfg.seed, devices.env)
+    provided = env is not None
+    env = env if env is not None else make_env_from_config(e, cfg.seed, devices.env)
     spec = env.spec
-    if spec.shares_instance:
+    if spec.shares_instance or provided:
         derived = _fit_shared_eval_episodes(cfg, derived, env)
         eval_env = env
     else:
         eval_env = make_env_from_config(e, cfg.seed + EVAL_SEED_OFFSET, devices.env, num_envs=e.num_eval_envs)
-    if not spec.exact_final_obs:
+    if not spec.exact_final_obs and not provided:
         warnings.warn(
             f"{e.name}/{e.task} cannot return the true final observation at time-outs; truncated transitions "
             "bootstrap from the post-reset observation (biased targets at time limits).",
             stacklevel=2,
         )
-    threshold = cfg.train.solved_return if cfg.train.solved_return is not None else solved_return(e.name, e.task)
+    threshold = cfg.train.solved_return
+    if threshold is None and not provided:
+        threshold = solved_return(e.name, e.task)
     return RunParts(
         derived=derived,
         devices=devices,

@@ -101,7 +101,15 @@ def capture_run_state(
     }
 
 
-def save_run_checkpoint(run_dir: Path, cfg: RunConfig, parts: RunParts, state: LoopState, wall_time_s: float) -> Path:
+def save_run_checkpoint(
+    run_dir: Path,
+    cfg: RunConfig,
+    parts: RunParts,
+    state: LoopState,
+    wall_time_s: float,
+    path: Path | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write the checkpoint of the current env step, after checking that everything is finite.
 
     With ``train.checkpoint_buffer`` the replay buffer goes to a checksummed ``.buffer`` file beside it, written
@@ -113,6 +121,8 @@ def save_run_checkpoint(run_dir: Path, cfg: RunConfig, parts: RunParts, state: L
         parts: The run's parts.
         state: The loop's state.
         wall_time_s: Training seconds of the run so far, all processes together.
+        path: The file to write, instead of ``checkpoints/step_<env_steps>.pt`` of ``run_dir``.
+        extra: Plain data added to the checkpoint under its own keys (which must not be the run state's).
 
     Returns:
         The checkpoint's path.
@@ -126,17 +136,26 @@ def save_run_checkpoint(run_dir: Path, cfg: RunConfig, parts: RunParts, state: L
     parameters = torch.cat([p.detach().reshape(-1) for network in networks for p in network.parameters()])
     parts.guard.check("parameter", parameters, state.env_steps)
     parts.guard.raise_if_tripped()
-    path = checkpoint_path(run_dir, state.env_steps)
+    path = path or checkpoint_path(run_dir, state.env_steps)
     buffer_digest = None
     if cfg.train.checkpoint_buffer:
         buffer_digest = save_buffer_snapshot(parts.buffer, path.with_suffix(".buffer"))
-    save_checkpoint(path, capture_run_state(cfg, parts, state, wall_time_s, buffer_digest))
+    payload = capture_run_state(cfg, parts, state, wall_time_s, buffer_digest)
+    clash = set(extra or {}) & set(payload)
+    if clash:
+        raise ValueError(f"save_run_checkpoint: extra keys {sorted(clash)} would overwrite the run state.")
+    save_checkpoint(path, payload | (extra or {}))
     prune_checkpoints(run_dir, cfg.train.keep_checkpoints)
     return path
 
 
 def restore_run_state(
-    payload: dict[str, Any], cfg: RunConfig, parts: RunParts, state: LoopState, run_dir: Path
+    payload: dict[str, Any],
+    cfg: RunConfig,
+    parts: RunParts,
+    state: LoopState,
+    run_dir: Path,
+    buffer_path: Path | None = None,
 ) -> None:
     """Continue from a checkpoint: agent, loop state, env state where restorable, buffer, RNG streams.
 
@@ -150,6 +169,7 @@ def restore_run_state(
         parts: Freshly built parts of the same run; they are loaded in place.
         state: The loop state to overwrite.
         run_dir: The run directory (buffer snapshot and scalar files).
+        buffer_path: The buffer snapshot, where not ``checkpoints/step_<env_steps>.buffer`` of ``run_dir``.
 
     Raises:
         CheckpointError: another checkpoint format, or env or network sizes that differ from the checkpoint's.
@@ -181,7 +201,7 @@ def restore_run_state(
         )
         state.obs, state.critic_obs = env.reset(cfg.seed + state.iteration + 1)
     if payload["buffer_sha256"] is not None:
-        path = checkpoint_path(run_dir, state.env_steps).with_suffix(".buffer")
+        path = buffer_path or checkpoint_path(run_dir, state.env_steps).with_suffix(".buffer")
         load_buffer_snapshot(parts.buffer, path, expected_sha256=payload["buffer_sha256"])
     restore_rng(payload["rng"])
     rewind_scalar_files(run_dir, state.env_steps)

@@ -23,7 +23,7 @@ set by the config's ``max_iterations``; iterations beyond it keep the final lear
 
 from __future__ import annotations
 
-import statistics
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +40,7 @@ from flashsac.integrations.rsl_rl.log_dirs import checkpoint_file
 from flashsac.integrations.rsl_rl.rsl_rl_log import RslRlLog
 from flashsac.integrations.rsl_rl.train_cfg import RunnerSettings, parse_train_cfg
 from flashsac.integrations.rsl_rl.vec_env import lift_vec_env, random_episode_lengths
+from flashsac.logging import ScalarLogger, TrainingProgress
 from flashsac.run_parts import build_agent, resolve_run_devices, seed_run
 from flashsac.trainer import Trainer
 
@@ -114,7 +115,6 @@ class FlashSACRunner:
         self.log = RslRlLog(log_dir, train_cfg, getattr(env, "cfg", None), spec.num_envs, device)
         self.current_learning_iteration = 0
         self._checkpoint: Path | None = None
-        self._episode_returns: list[float] = []
 
     # ------------------------------------------------------------------ training
 
@@ -136,35 +136,44 @@ class FlashSACRunner:
         trainer = self.trainer
         if trainer is None:
             raise ValueError("FlashSACRunner.learn needs a log_dir: build the runner with log_dir=<run directory>.")
+        run, state = self.settings.run, trainer.state
         if init_at_random_ep_len:
-            random_episode_lengths(self.env, self.settings.run.seed + trainer.state.env_steps)
+            random_episode_lengths(self.env, run.seed + state.env_steps)
         self.log.start()
-        done = trainer.state.env_steps // self._per_iteration
+        scalar_log = ScalarLogger(
+            trainer.run_dir, run.logging, dataclasses.asdict(run), resume_env_steps=state.env_steps or None
+        )
+        progress = TrainingProgress(run.train.num_env_steps, run.env.task, enabled=False)
+        done = state.env_steps // self._per_iteration
         last = done + num_learning_iterations - 1
-        for iteration in range(done, done + num_learning_iterations):
-            start = time.perf_counter()
-            for _ in range(self.settings.num_steps_per_env):
-                trainer.vector_step()
-            scalars = trainer.log_interval()
-            seconds = time.perf_counter() - start
-            named = self.log.write(iteration, scalars, self.lifted.log.drain(), self._per_iteration, seconds)
-            self.current_learning_iteration = iteration
-            self._print(iteration, last, named, scalars, seconds)
-            if iteration % self.settings.save_interval == 0 or iteration == last:
-                self.save(str(checkpoint_file(self.log_dir or ".", iteration)))
-        self.log.stop()
+        try:
+            for iteration in range(done, done + num_learning_iterations):
+                start = time.perf_counter()
+                for _ in range(self.settings.num_steps_per_env):
+                    trainer.vector_step()
+                scalars = trainer.log_interval(scalar_log, progress)
+                seconds = time.perf_counter() - start
+                named = self.log.write(iteration, scalars, self.lifted.log.drain(), self._per_iteration, seconds)
+                self.current_learning_iteration = iteration
+                self._print(iteration, last, named, seconds)
+                if iteration % self.settings.save_interval == 0 or iteration == last:
+                    self.save(str(checkpoint_file(trainer.run_dir, iteration)))
+        finally:
+            progress.close()
+            scalar_log.close()
+            self.log.stop()
 
-    def _print(self, iteration: int, last: int, named: dict[str, float], scalars: dict[str, float], seconds: float):
-        """One block per iteration, in the spirit of rsl_rl's console log."""
-        lines = [f"Learning iteration {iteration}/{last}  ({self.trainer.state.env_steps if self.trainer else 0} env steps)"]
+    def _print(self, iteration: int, last: int, named: dict[str, float], seconds: float) -> None:
+        """One short block per iteration, in the spirit of rsl_rl's console log."""
+        env_steps = self.trainer.state.env_steps if self.trainer is not None else 0
+        lines = [f"Learning iteration {iteration}/{last} ({env_steps} env steps, {seconds:.2f}s)"]
         if "Train/mean_reward" in named:
-            self._episode_returns = (self._episode_returns + [named["Train/mean_reward"]])[-100:]
-            lines.append(f"  Mean reward: {named['Train/mean_reward']:.2f}  (last 100 its {statistics.mean(self._episode_returns):.2f})")
-            lines.append(f"  Mean episode length: {named['Train/mean_episode_length']:.1f}")
-        losses = ", ".join(f"{k.split('/')[1]} {v:.4f}" for k, v in named.items() if k.startswith("Loss/"))
+            reward, length = named["Train/mean_reward"], named["Train/mean_episode_length"]
+            lines.append(f"  Mean reward: {reward:.2f}   Mean episode length: {length:.1f}")
+        losses = ", ".join(f"{key[5:]} {value:.4f}" for key, value in named.items() if key.startswith("Loss/"))
         if losses:
             lines.append(f"  Loss: {losses}")
-        lines.append(f"  Steps per second: {named['Perf/total_fps']:.0f}  Iteration time: {seconds:.2f}s")
+        lines.append(f"  Steps per second: {named['Perf/total_fps']:.0f}")
         print("\n".join(lines), flush=True)
 
     # ------------------------------------------------------------------ checkpoints
@@ -228,7 +237,9 @@ class FlashSACRunner:
         """The deterministic policy, taking the env's observation TensorDict (or the actor's tensor)."""
         target = torch.device(device) if device is not None else self.agent.device
         agent = self.agent
-        return InferencePolicy(lambda obs: agent.act(obs.to(agent.device), deterministic=True).to(target), self._actor_groups, agent.device)
+        return InferencePolicy(
+            lambda obs: agent.act(obs.to(agent.device), deterministic=True).to(target), self._actor_groups, agent.device
+        )
 
     def _loaded(self) -> LoadedPolicy:
         env_steps = self.trainer.state.env_steps if self.trainer is not None else 0
