@@ -105,3 +105,14 @@ def test_auto_bounds_follow_clip_actions_then_joint_limits_then_the_scalar_box()
     assert resolve_bounds("symmetric", 2.5, 1.0, joint_limited=True) == ("symmetric", 1.0)
     env = _parse(_cfg(clip_actions=3.0), joint_limited=True).run.env
     assert (env.action_bounds, env.action_bound) == ("scalar", 3.0)
+
+
+def test_without_a_log_dir_the_training_budget_is_not_checked() -> None:
+    cfg = _cfg(max_iterations=1, num_steps_per_env=1)  # far fewer env steps than the warm-up: fine for play
+    settings = parse_train_cfg(
+        cfg, num_envs=1, env_device=CPU, device="cpu", task="t", joint_limited=False, log_dir=None
+    )
+    assert settings.run.train.num_env_steps == 1
+    cfg["algorithm"]["gamma"] = 2.0  # the agent's own rules still hold
+    with pytest.raises(ConfigError, match="train_cfg.algorithm.gamma"):
+        parse_train_cfg(cfg, num_envs=1, env_device=CPU, device="cpu", task="t", joint_limited=False, log_dir=None)

@@ -136,6 +136,7 @@ def test_a_promised_final_observation_that_is_missing_is_an_error() -> None:
 def test_obs_groups_default_to_rsl_rls_and_unknown_groups_are_named() -> None:
     assert resolve_obs_groups(None, ["policy", "critic"]) == {"actor": ("policy",), "critic": ("critic",)}
     assert resolve_obs_groups(None, ["policy"]) == {"actor": ("policy",), "critic": ("policy",)}
+    assert resolve_obs_groups({}, ["actor", "critic"]) == {"actor": ("actor",), "critic": ("critic",)}  # mjlab's
     with pytest.raises(ValueError, match=r"obs_groups.actor=\['actor'\] names \['actor'\]") as info:
         resolve_obs_groups({"actor": ["actor"]}, ["policy"])
     assert "\n" not in str(info.value)

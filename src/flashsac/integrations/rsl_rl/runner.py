@@ -34,7 +34,7 @@ import torch
 from flashsac.checkpointing.checkpoint_file import CheckpointError, load_checkpoint
 from flashsac.envs.bounded import apply_bounds, env_joint_limits
 from flashsac.envs.protocol import validate_spec
-from flashsac.evaluation.policy import LoadedPolicy
+from flashsac.evaluation.policy import LoadedPolicy, load_policy
 from flashsac.export.pipeline import export_policy, robot_facts
 from flashsac.integrations.rsl_rl.log_dirs import checkpoint_file
 from flashsac.integrations.rsl_rl.rsl_rl_log import RslRlLog
@@ -115,6 +115,7 @@ class FlashSACRunner:
         self.log = RslRlLog(log_dir, train_cfg, getattr(env, "cfg", None), spec.num_envs, device)
         self.current_learning_iteration = 0
         self._checkpoint: Path | None = None
+        self._played: LoadedPolicy | None = None  # the policy a play runner loaded, with its own config
 
     # ------------------------------------------------------------------ training
 
@@ -219,7 +220,12 @@ class FlashSACRunner:
         if rsl is None:
             raise CheckpointError(f"{file} is a flashsac checkpoint but not a FlashSACRunner one (no '{_RSL_RL_KEY}').")
         policy_only = load_cfg is not None and not any(v for k, v in load_cfg.items() if k != "actor")
-        if self.trainer is None or policy_only:
+        if self.trainer is None:
+            # Why from the checkpoint's own config: play scripts pass the task's registered config, which need not
+            # be the one the run trained with (network sizes set on the command line).
+            self._played = load_policy(file, map_location or self.device, env_spec=self.train_env.spec)
+            self.agent = self._played.agent
+        elif policy_only:
             self.agent.load_state_dict(payload["agent"])
         else:
             self.trainer.restore(payload, buffer_path=file.with_suffix(".buffer"))
@@ -242,6 +248,8 @@ class FlashSACRunner:
         )
 
     def _loaded(self) -> LoadedPolicy:
+        if self._played is not None:
+            return self._played
         env_steps = self.trainer.state.env_steps if self.trainer is not None else 0
         return LoadedPolicy(self.agent, self.settings.run, self.train_env.spec, env_steps)
 

@@ -158,7 +158,8 @@ def parse_train_cfg(
         device: The runner's (learner) device.
         task: Task name for the run config and logs.
         joint_limited: Whether the env offers joint limits for every action dimension (for ``action_bounds=auto``).
-        log_dir: The run's log directory, or ``None`` (no files: play and export).
+        log_dir: The run's log directory, or ``None`` (no files: play and export; the training budget is not
+            checked then).
 
     Raises:
         ConfigError: one line naming the ``train_cfg`` key and what a valid value is.
@@ -222,8 +223,11 @@ def parse_train_cfg(
         ),
         logging=LoggingConfig(run_dir=log_dir, tensorboard=False, wandb=False, progress=False),
     )
+    # Why: without a log dir the runner only plays or exports (no buffer, no loop), so the training budget's rules
+    # (e.g. more env steps than the warm-up) would refuse a play env of a few envs for nothing.
+    checked = run if log_dir is not None else dataclasses.replace(run, train=TrainConfig(), buffer=BufferConfig())
     try:
-        validate(run)
+        validate(checked)
     except ConfigError as err:
         raise ConfigError(_user_message(err)) from None
     logger = train_cfg.get("logger", defaults.logger)

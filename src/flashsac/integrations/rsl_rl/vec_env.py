@@ -71,15 +71,15 @@ class LiftedEnvLog:
 def resolve_obs_groups(obs_groups: Mapping[str, Sequence[str]] | None, available: Sequence[str]) -> ObsGroups:
     """The actor and critic groups, checked against the env's groups (rsl_rl's defaults where unset).
 
-    rsl_rl's default: the actor reads ``"policy"``; the critic reads ``"critic"`` where the env has it, else what
-    the actor reads.
+    rsl_rl's defaults (``resolve_obs_groups`` in ``rsl_rl/utils/utils.py``): a set left out reads the env's group of
+    the same name (``"actor"``, ``"critic"``) where there is one, else ``"policy"``.
 
     Raises:
         ValueError: naming ``obs_groups`` and the group the env does not offer.
     """
     groups = {key: tuple(value) for key, value in (obs_groups or {}).items()}
-    actor = groups.get("actor") or ("policy",)
-    critic = groups.get("critic") or (("critic",) if "critic" in available else actor)
+    actor = groups.get("actor") or (("actor",) if "actor" in available else ("policy",))
+    critic = groups.get("critic") or (("critic",) if "critic" in available else ("policy",))
     for name, chosen in (("actor", actor), ("critic", critic)):
         missing = [group for group in chosen if group not in available]
         if missing:
