@@ -37,7 +37,7 @@ def test_the_runner_keys_map_onto_the_run_config() -> None:
     assert (run.env.name, run.env.task, run.env.num_envs) == ("rsl_rl", "task", 64)
     assert (settings.max_iterations, settings.save_interval, settings.run_name) == (300, 20, "r")
     assert settings.env_steps_per_iteration == 640
-    assert settings.obs_groups == {"actor": ("policy",), "critic": ("critic",)}
+    assert settings.obs_groups == {"actor": ("policy",)}
     assert run.logging.run_dir == "d" and not run.logging.tensorboard and not run.logging.wandb
 
 

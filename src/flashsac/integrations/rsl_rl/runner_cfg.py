@@ -77,8 +77,10 @@ class FlashSACRunnerCfg(FlashSACRunnerKeys):
     """Vector-env steps per iteration: the unit of logging (one log line per iteration) and of ``save_interval``."""
     max_iterations: int = 1500
     """Iterations of the run: ``max_iterations * num_steps_per_env * num_envs`` env steps set the schedules."""
-    obs_groups: dict[str, list[str]] = field(default_factory=lambda: {"actor": ["policy"], "critic": ["critic"]})
-    """Observation groups of the actor and the (privileged) critic, concatenated in order; IsaacLab's names."""
+    obs_groups: dict[str, list[str]] = field(default_factory=lambda: {"actor": ["policy"]})
+    """Observation groups of the actor and the (privileged) critic, concatenated in order (IsaacLab's group names);
+    a set left out follows rsl_rl's rule: the env's group of that name (``critic``) where it has one, else
+    ``policy``."""
     clip_actions: float | None = None
     """rsl_rl's action clip, applied by the env wrapper; with ``action_bounds=auto`` it sets the trained box."""
     save_interval: int = 50
