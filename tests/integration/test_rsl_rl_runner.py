@@ -155,3 +155,9 @@ def test_bad_train_cfg_is_one_line_before_anything_is_built(tmp_path: Path) -> N
         cfg["algorithm"]["num_learning_epochs"] = 5
         FlashSACRunner(_env(), cfg, log_dir=str(tmp_path / "run"), device="cpu")
     assert not (tmp_path / "run").exists()
+
+
+def test_a_multi_gpu_launch_is_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    with pytest.raises(ConfigError, match=r"^WORLD_SIZE=2: the FlashSAC runner trains on one device"):
+        FlashSACRunner(_env(), _runner_cfg(), log_dir=None, device="cpu")

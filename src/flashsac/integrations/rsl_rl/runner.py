@@ -24,6 +24,7 @@ set by the config's ``max_iterations``; iterations beyond it keep the final lear
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +33,7 @@ from typing import Any
 import torch
 
 from flashsac.checkpointing.checkpoint_file import CheckpointError, load_checkpoint
+from flashsac.config.validate import ConfigError
 from flashsac.envs.bounded import apply_bounds, env_joint_limits
 from flashsac.envs.protocol import validate_spec
 from flashsac.evaluation.policy import LoadedPolicy, load_policy
@@ -81,11 +83,16 @@ class FlashSACRunner:
         device: The learner device.
 
     Raises:
-        ConfigError: one line naming the ``train_cfg`` key at fault.
+        ConfigError: one line naming the ``train_cfg`` key at fault, or a multi-process launch (``WORLD_SIZE``).
         BoundsError: the chosen action box is unusable (e.g. infinite).
     """
 
     def __init__(self, env: Any, train_cfg: dict[str, Any], log_dir: str | None = None, device: str = "cpu") -> None:
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            raise ConfigError(
+                f"WORLD_SIZE={os.environ['WORLD_SIZE']}: the FlashSAC runner trains on one device; launch one process "
+                "(mjlab: --gpu-ids [0]; IsaacLab: without --distributed)."
+            )
         self.env, self.cfg, self.device = env, train_cfg, device
         self.log_dir = log_dir
         task = str(train_cfg.get("experiment_name") or "rsl_rl")
