@@ -251,8 +251,14 @@ def _payload(value: float) -> dict:
     return {"agent": {"w": torch.full((64, 64), value)}, "counters": {"env_steps": int(value)}}
 
 
-def _failing_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
+def _failing_fsync(monkeypatch: pytest.MonkeyPatch, under: Path | None = None) -> None:
+    """Make fsync report a full disk (for files below ``under`` only, when given: the run's other files, such as
+    config.yaml, are fsynced too and would otherwise fail before the first checkpoint)."""
+    real_fsync = os.fsync
+
     def fsync(fd: int) -> None:
+        if under is not None and not Path(os.readlink(f"/proc/self/fd/{fd}")).is_relative_to(under):
+            return real_fsync(fd)
         raise OSError(ENOSPC.errno, ENOSPC.strerror)
 
     monkeypatch.setattr(os, "fsync", fsync)
@@ -394,7 +400,7 @@ def test_trainer_save_failing_write_is_a_clear_error_and_keeps_the_last_checkpoi
     assert "step_40.pt" in kept_bytes and ("step_40.buffer" in kept_bytes) == checkpoint_buffer
 
     trainer = _trainer(run_dir, flag, resume_from=load_checkpoint(kept))
-    _failing_fsync(monkeypatch)
+    _failing_fsync(monkeypatch, under=run_dir / "checkpoints")
     expected = TensorFileError if checkpoint_buffer else CheckpointError
     with pytest.raises(expected) as info:
         trainer.run()  # the next checkpoint (step 80) fails to write
@@ -409,7 +415,7 @@ def test_trainer_save_failing_write_is_a_clear_error_and_keeps_the_last_checkpoi
 
 def test_cli_reports_a_failing_checkpoint_write_in_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
     run_dir = tmp_path / "run"
-    _failing_fsync(monkeypatch)
+    _failing_fsync(monkeypatch, under=run_dir / "checkpoints")
     assert main(["train", *TINY, "train.checkpoint_buffer=true", f"logging.run_dir={run_dir}"]) == 2
     monkeypatch.undo()
     err = capsys.readouterr().err
