@@ -10,7 +10,7 @@ import pytest
 from flashsac.cli.main import main
 from flashsac.tools.bench import report
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]  # tests/unit/tools/bench/ -> the repository root
 MACHINE = {
     "date": "2026-11-21T10:00:00+00:00",
     "cpu_model": "Test CPU @ 1.00GHz",
