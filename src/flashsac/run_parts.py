@@ -42,7 +42,6 @@ __all__ = [
 ]
 
 
-
 @dataclass(frozen=True)
 class RunDevices:
     """Where each part of a run lives.
@@ -152,11 +151,17 @@ def build_buffer(cfg: RunConfig, spec: EnvSpec, device: torch.device, rank: int 
     )
 
 
-def build_run(cfg: RunConfig, ranks: DistributedContext = SINGLE_PROCESS) -> RunParts:
+def build_run(cfg: RunConfig, ranks: DistributedContext = SINGLE_PROCESS, env: VecEnv | None = None) -> RunParts:
     """Seed the process and build every part of a training run from a validated configuration.
 
     Warns where the simulator cannot return the true final observation at time-outs. Under several ranks, only
     rank 0 builds a separate evaluation env (only it evaluates); the others' ``eval_env`` is their training env.
+
+    Args:
+        cfg: The run configuration.
+        ranks: The data-parallel ranks (a single process by default): rank ``r`` seeds its envs with ``seed + r``.
+        env: An env built (and bounded) elsewhere, used instead of one made from ``cfg.env`` and evaluated on
+            itself: the rsl_rl runner's lifted env. Its builder warns about its final observations.
 
     Raises:
         ConfigError: an unavailable device, or ``train.num_eval_episodes`` that does not fill whole rounds of
@@ -167,22 +172,25 @@ def build_run(cfg: RunConfig, ranks: DistributedContext = SINGLE_PROCESS) -> Run
     seed_run(cfg, ranks)
     devices = resolve_run_devices(cfg, ranks)
     e = cfg.env
-    env = make_env_from_config(e, cfg.seed + ranks.rank, devices.env)
+    provided = env is not None
+    env = env if env is not None else make_env_from_config(e, cfg.seed + ranks.rank, devices.env)
     spec = env.spec
-    if spec.shares_instance:
+    if spec.shares_instance or provided:
         derived = _fit_shared_eval_episodes(cfg, derived, env)
         eval_env = env
     elif not ranks.is_main:
         eval_env = env
     else:
         eval_env = make_env_from_config(e, cfg.seed + EVAL_SEED_OFFSET, devices.env, num_envs=e.num_eval_envs)
-    if not spec.exact_final_obs:
+    if not spec.exact_final_obs and not provided:
         warnings.warn(
             f"{e.name}/{e.task} cannot return the true final observation at time-outs; truncated transitions "
             "bootstrap from the post-reset observation (biased targets at time limits).",
             stacklevel=2,
         )
-    threshold = cfg.train.solved_return if cfg.train.solved_return is not None else solved_return(e.name, e.task)
+    threshold = cfg.train.solved_return
+    if threshold is None and not provided:
+        threshold = solved_return(e.name, e.task)
     return RunParts(
         derived=derived,
         devices=devices,

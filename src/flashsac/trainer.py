@@ -22,7 +22,7 @@ import torch
 from flashsac.checkpointing.atomic import replace_with_copy
 from flashsac.checkpointing.run_state import LoopState, restore_run_state, save_run_checkpoint
 from flashsac.config.schema import RunConfig
-from flashsac.envs.protocol import Step
+from flashsac.envs.protocol import Step, VecEnv
 from flashsac.evaluation.evaluate import EvalResult, evaluate
 from flashsac.evaluation.summary import TrainResult, write_run_summary
 from flashsac.evaluation.video import record_training_video
@@ -47,6 +47,8 @@ class Trainer:
         resume_from: A checkpoint of this run directory to continue from (its state is restored exactly;
             simulators without a restorable state are reset instead).
         ranks: The data-parallel ranks of a torchrun launch (a single process by default).
+        env: An env already built and bounded (the rsl_rl runner's lifted env) instead of one made from
+            ``cfg.env``; evaluation then shares it.
     """
 
     def __init__(
@@ -55,10 +57,11 @@ class Trainer:
         run_dir: Path,
         resume_from: dict[str, Any] | None = None,
         ranks: DistributedContext = SINGLE_PROCESS,
+        env: VecEnv | None = None,
     ) -> None:
         self.cfg, self.run_dir, self.ranks = cfg, run_dir, ranks
         run_dir.mkdir(parents=True, exist_ok=True)
-        self.parts = parts = build_run(cfg, ranks)
+        self.parts = parts = build_run(cfg, ranks, env=env)
         self.env, self.agent, self.buffer, self.guard = parts.env, parts.agent, parts.buffer, parts.guard
         self.derived = parts.derived
         obs, critic_obs = self.env.reset(cfg.seed + ranks.rank)
@@ -71,7 +74,7 @@ class Trainer:
         self._run_start = time.perf_counter()
         self._rate_mark = (self._run_start, 0, 0)  # clock, env steps, update steps at the last log
         if resume_from is not None:
-            restore_run_state(resume_from, cfg, parts, self.state, run_dir)
+            self.restore(resume_from)
 
     @property
     def env_steps(self) -> int:
@@ -106,23 +109,16 @@ class Trainer:
         progress = TrainingProgress(
             train.num_env_steps, f"{cfg.env.name}/{cfg.env.task}", cfg.logging.progress and main
         )
-        env_steps_per_iteration = spec.num_envs * self.ranks.world_size
         self._run_start = time.perf_counter()
         self._rate_mark = (self._run_start, state.env_steps, self.agent.update_steps)
         restore_sigint = defer_sigint(self._interrupt)
         try:
             if not self._resumed and logger is not None:
                 self._evaluate(logger, progress)
-            for iteration in range(state.iteration + 1, self.derived.num_iterations):
-                state.iteration = iteration
-                step, action = self._collect(state.obs)
-                self._store(state.obs, state.critic_obs, action, step)
-                state.metrics.add(state.episodes.record(step.reward, step.done, step.info.get("success")))
-                state.obs, state.critic_obs = step.obs, step.critic_obs
-                self._learn()
-                previous, state.env_steps = state.env_steps, state.env_steps + env_steps_per_iteration
+            while state.iteration + 1 < self.derived.num_iterations:
+                previous = self.vector_step()
                 if self._crossed(previous, train.log_every_env_steps):
-                    self._log(logger, progress)
+                    self.log_interval(logger, progress)
                 if self._crossed(previous, train.eval_every_env_steps) and logger is not None:
                     self._evaluate(logger, progress)
                     if spec.shares_instance:  # evaluation reset the training envs
@@ -157,6 +153,25 @@ class Trainer:
         if main:
             write_run_summary(result, f"{cfg.env.name}/{cfg.env.task} (seed {cfg.seed})")
         return result
+
+    def vector_step(self) -> int:
+        """One vector step: act (uniform random during warm-up), step the envs, store, track episodes, learn.
+
+        The loop's body, shared with the rsl_rl runner (which groups vector steps into its iterations).
+
+        Returns:
+            The env steps before this vector step.
+        """
+        state = self.state
+        state.iteration += 1
+        step, action = self._collect(state.obs)
+        self._store(state.obs, state.critic_obs, action, step)
+        state.metrics.add(state.episodes.record(step.reward, step.done, step.info.get("success")))
+        state.obs, state.critic_obs = step.obs, step.critic_obs
+        self._learn()
+        # env_steps counts the envs of every rank (each rank steps the same number in lockstep).
+        previous, state.env_steps = state.env_steps, state.env_steps + self.env.spec.num_envs * self.ranks.world_size
+        return previous
 
     def _crossed(self, previous: int, every: int) -> bool:
         """Whether the last vector step crossed a multiple of ``every`` env steps (0 disables the interval)."""
@@ -210,16 +225,16 @@ class Trainer:
             state.metrics.add(metrics)
             state.update_budget -= 1.0
 
-    def _log(self, logger: ScalarLogger | None, progress: TrainingProgress) -> None:
-        """Log the metrics since the last interval, the loop's rates and the buffer's health counters.
+    def log_interval(self, logger: ScalarLogger | None, progress: TrainingProgress) -> dict[str, float]:
+        """Log the metrics since the last interval, the loop's rates and the buffer's health counters; return them.
 
         Under several ranks the metrics are averaged over the ranks first (``logger`` is rank 0's; ``None`` on
-        the others, which only take part in the collectives).
+        the others, which only take part in the collectives and return nothing).
         """
         self.guard.raise_if_tripped()
         metrics = self.ranks.mean_scalars(self.state.metrics.flush())
         if logger is None:
-            return
+            return {}
         env_steps, update_steps, now = self.state.env_steps, self.agent.update_steps, time.perf_counter()
         clock, last_env_steps, last_update_steps = self._rate_mark
         rates = {
@@ -228,8 +243,10 @@ class Trainer:
         }
         self._rate_mark = (now, env_steps, update_steps)
         buffer_health = {f"buffer/{name}": value for name, value in self.buffer.diagnostics().items()}
-        logger.log(env_steps, episode_means(metrics) | rates | buffer_health)
+        scalars = episode_means(metrics) | rates | buffer_health
+        logger.log(env_steps, scalars)
         progress.update(env_steps, rates["perf/env_steps_per_s"], rates["perf/updates_per_s"])
+        return scalars
 
     def _evaluate(self, logger: ScalarLogger, progress: TrainingProgress) -> EvalResult:
         """Evaluate the deterministic policy and record it."""
@@ -263,9 +280,26 @@ class Trainer:
 
     # ------------------------------------------------------------------ state and outputs
 
-    def save(self) -> Path:
-        """Write the checkpoint of the current env step and return its path (see ``run_state.save_run_checkpoint``)."""
-        return save_run_checkpoint(self.run_dir, self.cfg, self.parts, self.state, self._wall_time_s())
+    def save(self, path: Path | None = None, extra: dict[str, Any] | None = None) -> Path:
+        """Write the checkpoint of the current env step and return its path (see ``run_state.save_run_checkpoint``).
+
+        Args:
+            path: Where to write instead of ``checkpoints/step_<env_steps>.pt`` (the rsl_rl runner's ``model_<it>.pt``).
+            extra: Plain data stored beside the run state under its own keys.
+        """
+        wall = self._wall_time_s()
+        return save_run_checkpoint(self.run_dir, self.cfg, self.parts, self.state, wall, path=path, extra=extra)
+
+    def restore(self, payload: dict[str, Any], buffer_path: Path | None = None) -> None:
+        """Continue from a loaded checkpoint (see ``run_state.restore_run_state``); rates count from here.
+
+        Args:
+            payload: The checkpoint.
+            buffer_path: Its replay-buffer snapshot, where not ``checkpoints/step_<env_steps>.buffer`` of this run.
+        """
+        restore_run_state(payload, self.cfg, self.parts, self.state, self.run_dir, buffer_path=buffer_path)
+        self._resumed = True
+        self._rate_mark = (time.perf_counter(), self.state.env_steps, self.agent.update_steps)
 
     def _wall_time_s(self) -> float:
         """Training seconds of the run so far, earlier processes (resumes) included."""

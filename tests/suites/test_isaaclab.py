@@ -365,3 +365,57 @@ def test_cli_training_on_the_shared_instance(standin: None, tmp_path: Path) -> N
     assert main([*argv, f"logging.run_dir={run_dir}"]) == 0
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["env_steps"] == 200
+
+
+# --- FlashSAC with IsaacLab's rsl_rl flags (flashsac.integrations.rsl_rl.isaaclab) -----------------------------------
+
+RSL_FLAGS = ["--task", ANYMAL, "--num_envs", "4", "--headless", "--device", "cpu", "--seed", "3"]
+AGENT_OVERRIDES = [
+    "agent.num_steps_per_env=5",
+    "agent.save_interval=1",
+    "agent.algorithm.buffer_min_size=8",
+    "agent.algorithm.batch_size=8",
+    "agent.algorithm.buffer_capacity=1000",
+    "agent.algorithm.actor_hidden_dim=16",
+    "agent.algorithm.critic_hidden_dim=16",
+    "agent.algorithm.critic_num_bins=11",
+    "env.episode_length_s=0.3",  # 15 steps at 0.02 s: episodes end within the run
+]
+
+
+def test_isaaclab_train_resume_and_play_entry_points(
+    standin: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("rsl_rl")
+    from flashsac.checkpointing.checkpoint_file import load_checkpoint
+    from flashsac.integrations.rsl_rl.isaaclab.play import play
+    from flashsac.integrations.rsl_rl.isaaclab.train import train
+
+    monkeypatch.chdir(tmp_path)  # logs/rsl_rl/<experiment>/ under the working directory, as IsaacLab's scripts
+    first = train([*RSL_FLAGS, "--max_iterations", "2", *AGENT_OVERRIDES])
+    assert first.parent == tmp_path / "logs" / "rsl_rl" / ANYMAL  # no FlashSAC or PPO config registered: task id
+    assert sorted(p.name for p in first.glob("model_*.pt")) == ["model_0.pt", "model_1.pt"]
+    assert (first / "params" / "agent.json").is_file() and (first / "git").is_dir()
+    stored = load_checkpoint(first / "model_1.pt")
+    assert stored["config"]["seed"] == 3 and stored["config"]["env"]["action_bounds"] == "joint_limits"
+    # --resume picks the latest run's latest model_<it>.pt and continues in a new run directory.
+    second = train([*RSL_FLAGS, "--max_iterations", "1", "--resume", "--run_name", "more", *AGENT_OVERRIDES])
+    assert second.name.endswith("_more") and sorted(p.name for p in second.glob("model_*.pt")) == ["model_2.pt"]
+    assert load_checkpoint(second / "model_2.pt")["counters"]["env_steps"] == 3 * 5 * 4
+    # play: the latest checkpoint (--load_run picks the run), exported like IsaacLab's play script, then stepped.
+    steps = play([*RSL_FLAGS, "--load_run", second.name, "--num_steps", "7", *AGENT_OVERRIDES[1:]])
+    assert steps == 7
+    assert {p.name for p in (second / "exported").iterdir()} >= {"policy.pt", "policy.onnx"}
+
+
+def test_isaaclab_scripts_refuse_what_they_cannot_do(standin: None, tmp_path: Path, monkeypatch) -> None:
+    pytest.importorskip("rsl_rl")
+    from flashsac.integrations.rsl_rl.isaaclab.train import train
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit):
+        train([*RSL_FLAGS, "--distributed"])
+    with pytest.raises(ValueError, match=r"unknown argument 'agent\.algorithm\.nope=1'|has no field 'nope'"):
+        train([*RSL_FLAGS, "agent.algorithm.nope=1"])
+    with pytest.raises(FileNotFoundError, match="no experiment directory"):
+        train([*RSL_FLAGS, "--resume", "--experiment_name", "never_trained"])

@@ -17,7 +17,7 @@ from flashsac.config.schema import EnvConfig
 from flashsac.envs import MissingSimulatorError, make_env_from_config
 from flashsac.envs.action_bounds import joint_limit_bounds
 from flashsac.envs.adapters import mjlab as mj
-from flashsac.envs.adapters.manager_based import ManagerBasedVecEnv
+from flashsac.envs.adapters.manager_based import ManagerBasedVecEnv, episode_length_s
 from flashsac.envs.protocol import VecEnv
 from flashsac.envs.registry import UnknownTaskError, check_env
 
@@ -149,6 +149,155 @@ def test_lift_reports_the_commands_per_env_success(installed: None) -> None:
         assert step.truncated.all() and step.info["success"].shape == (2,)
     finally:
         env.close()
+
+
+# --- FlashSAC inside mjlab's own rsl_rl scripts (flashsac.integrations.rsl_rl) --------------------------------------
+
+RSL_ARGS = [
+    "--env.scene.num-envs", "2",
+    "--env.episode-length-s", "0.5",  # 10 steps: episodes end within an iteration
+    "--agent.num-steps-per-env", "8",
+    "--agent.save-interval", "1",
+    "--agent.logger", "tensorboard",
+    "--agent.algorithm.buffer-min-size", "8",
+    "--agent.algorithm.batch-size", "8",
+    "--agent.algorithm.buffer-capacity", "1000",
+    "--agent.algorithm.actor-hidden-dim", "16",
+    "--agent.algorithm.critic-hidden-dim", "16",
+    "--agent.algorithm.critic-num-bins", "11",
+    "--gpu-ids", "None",
+]  # fmt: skip
+
+
+class _HeadlessViewer:
+    """mjlab's viewer loop (``policy(env.get_observations())`` then ``env.step``) without a display or server."""
+
+    steps = 0
+
+    def __init__(self, env: Any, policy: Any, **_: Any) -> None:
+        self.env, self.policy = env, policy
+
+    def run(self, num_steps: int | None = None) -> None:
+        for _ in range(num_steps or 12):
+            with torch.no_grad():
+                actions = self.policy(self.env.get_observations())
+            assert actions.shape == (2, 1) and torch.isfinite(actions).all()
+            self.env.step(actions)
+            _HeadlessViewer.steps += 1
+
+
+def _mjlab_script(monkeypatch: pytest.MonkeyPatch, module: Any, argv: list[str]) -> None:
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # the scripts set it; restored afterwards
+    monkeypatch.setattr("sys.argv", [module.__name__, *argv])
+    module.main()
+
+
+@pytest.mark.sim
+def test_flashsac_variants_are_in_mjlabs_task_registry(installed: None) -> None:
+    from mjlab.tasks.registry import list_tasks, load_rl_cfg, load_runner_cls
+
+    from flashsac.integrations.rsl_rl.mjlab_tasks import VARIANTS, MjlabFlashSACRunnerCfg
+    from flashsac.integrations.rsl_rl.runner import FlashSACRunner
+
+    assert {f"{task}-FlashSAC" for task in VARIANTS} <= set(list_tasks())  # through the mjlab.tasks entry point
+    cfg = load_rl_cfg(f"{CARTPOLE}-FlashSAC")
+    assert isinstance(cfg, MjlabFlashSACRunnerCfg) and cfg.algorithm.class_name == "FlashSAC"
+    assert cfg.experiment_name == "cartpole_flashsac" and cfg.obs_groups == load_rl_cfg(CARTPOLE).obs_groups
+    assert load_runner_cls(f"{GO1}-FlashSAC") is FlashSACRunner
+
+
+@pytest.mark.sim
+def test_mjlabs_own_scripts_train_resume_and_play_a_flashsac_task(
+    installed: None, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mjlab.scripts import play, train
+
+    from flashsac.checkpointing.checkpoint_file import load_checkpoint
+
+    task, root = f"{CARTPOLE}-FlashSAC", tmp_path / "logs"
+    _mjlab_script(monkeypatch, train, [task, *RSL_ARGS, "--agent.max-iterations", "2", "--log-root", str(root)])
+    (first,) = (root / "cartpole_flashsac").iterdir()
+    assert sorted(p.name for p in first.glob("model_*.pt")) == ["model_0.pt", "model_1.pt"]
+    assert (first / "params" / "agent.yaml").is_file() and (first / "scalars.csv").is_file()
+    assert any(first.glob("events.out.tfevents.*"))
+    # mjlab's resume flags: the latest run's latest model_<it>.pt, continued in a new run directory.
+    resume = [task, *RSL_ARGS, "--agent.max-iterations", "2", "--log-root", str(root), "--agent.resume", "True"]
+    with pytest.warns(UserWarning, match="starts fresh episodes"):  # mjlab cannot restore its simulator state
+        _mjlab_script(monkeypatch, train, resume)
+    (second,) = (p for p in (root / "cartpole_flashsac").iterdir() if p != first)
+    assert sorted(p.name for p in second.glob("model_*.pt")) == ["model_2.pt", "model_3.pt"]
+    before, after = load_checkpoint(first / "model_1.pt"), load_checkpoint(second / "model_3.pt")
+    assert after["counters"]["env_steps"] == before["counters"]["env_steps"] + 2 * 8 * 2
+    assert after["agent"]["update_steps"] > before["agent"]["update_steps"] > 0
+    # mjlab's play script with its viewer replaced by a headless loop.
+    monkeypatch.setattr(play, "ViserPlayViewer", _HeadlessViewer)
+    argv = [task, "--checkpoint-file", str(second / "model_3.pt"), "--num-envs", "2", "--device", "cpu"]
+    _mjlab_script(monkeypatch, play, [*argv, "--viewer", "viser"])
+    assert _HeadlessViewer.steps == 12
+
+
+@pytest.mark.sim
+def test_the_lifted_mjlab_wrapper_keeps_the_true_final_observation(installed: None) -> None:
+    import mjlab.tasks  # noqa: F401
+    from mjlab.envs import ManagerBasedRlEnv
+    from mjlab.rl import RslRlVecEnvWrapper
+    from mjlab.tasks.registry import load_env_cfg
+
+    from flashsac.integrations.rsl_rl.vec_env import RslRlManagerBasedEnv, lift_vec_env
+
+    def rollout(limit: int) -> list[Any]:
+        cfg = load_env_cfg(CARTPOLE)
+        cfg.scene.num_envs, cfg.episode_length_s = 2, episode_length_s(limit, 0.05)
+        env = lift_vec_env(RslRlVecEnvWrapper(ManagerBasedRlEnv(cfg=cfg, device="cpu")), None, CARTPOLE)
+        assert isinstance(env, RslRlManagerBasedEnv) and env.spec.exact_final_obs
+        gen = torch.Generator().manual_seed(1)
+        try:
+            env.reset(seed=5)
+            return [env.step(torch.rand(2, 1, generator=gen) * 2 - 1) for _ in range(5)]
+        finally:
+            env.close()
+
+    short, long = rollout(5), rollout(8)
+    last = short[4]
+    assert last.truncated.all() and not last.terminated.any()
+    assert torch.equal(last.final_obs, long[4].obs) and (last.obs != last.final_obs).any(dim=1).all()
+
+
+LEARNING_ARGS = [
+    "--env.scene.num-envs", "8",
+    "--env.episode-length-s", "10",  # 200 steps; mjlab scales rewards by the 0.05 s step: returns are at most 10
+    "--agent.max-iterations", "40",
+    "--agent.num-steps-per-env", "50",  # 40 x 50 x 8 = 16,000 env steps
+    "--agent.save-interval", "20",
+    "--agent.logger", "tensorboard",
+    "--agent.algorithm.batch-size", "128",
+    "--agent.algorithm.updates-per-vector-step", "2",
+    "--agent.algorithm.actor-hidden-dim", "64",
+    "--agent.algorithm.critic-hidden-dim", "128",
+    "--agent.algorithm.critic-num-bins", "51",
+    "--agent.algorithm.buffer-min-size", "1000",
+    "--agent.algorithm.buffer-capacity", "100000",
+    "--gpu-ids", "None",
+]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.sim
+def test_flashsac_learns_cartpole_balance_in_mjlabs_train_script(
+    installed: None, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The learning check of docs/switching-from-ppo.md: 16,000 env steps on warp's CPU backend (minutes)."""
+    import csv
+
+    from mjlab.scripts import train
+
+    root = tmp_path / "logs"
+    _mjlab_script(monkeypatch, train, [f"{CARTPOLE}-FlashSAC", *LEARNING_ARGS, "--log-root", str(root)])
+    (run,) = (root / "cartpole_flashsac").iterdir()
+    with (run / "scalars.csv").open() as handle:
+        returns = [float(r["value"]) for r in csv.DictReader(handle) if r["key"] == "train/episode_return"]
+    first, last = sum(returns[:3]) / 3, sum(returns[-4:]) / 4
+    assert first < 3.5 and last > 5.0, returns  # the random-action start returns about 2.5
 
 
 # --- no mjlab needed -------------------------------------------------------------------------------------------------

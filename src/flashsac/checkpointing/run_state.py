@@ -114,7 +114,15 @@ def capture_run_state(
     }
 
 
-def save_run_checkpoint(run_dir: Path, cfg: RunConfig, parts: RunParts, state: LoopState, wall_time_s: float) -> Path:
+def save_run_checkpoint(
+    run_dir: Path,
+    cfg: RunConfig,
+    parts: RunParts,
+    state: LoopState,
+    wall_time_s: float,
+    path: Path | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write the checkpoint of the current env step, after checking that everything is finite.
 
     With ``train.checkpoint_buffer`` the replay buffer goes to a checksummed ``.buffer`` file beside it, written
@@ -127,6 +135,8 @@ def save_run_checkpoint(run_dir: Path, cfg: RunConfig, parts: RunParts, state: L
         parts: The run's parts.
         state: The loop's state.
         wall_time_s: Training seconds of the run so far, all processes together.
+        path: The file to write, instead of ``checkpoints/step_<env_steps>.pt`` of ``run_dir``.
+        extra: Plain data added to the checkpoint under its own keys (which must not be the run state's).
 
     Returns:
         The checkpoint's path (rank 0's file).
@@ -141,12 +151,16 @@ def save_run_checkpoint(run_dir: Path, cfg: RunConfig, parts: RunParts, state: L
     parts.guard.check("parameter", parameters, state.env_steps)
     parts.guard.raise_if_tripped()
     ranks = parts.ranks
-    path = checkpoint_path(run_dir, state.env_steps)
-    own = rank_checkpoint_path(run_dir, state.env_steps, ranks.rank)
+    path = path or checkpoint_path(run_dir, state.env_steps)
+    own = path if ranks.is_main else rank_checkpoint_path(run_dir, state.env_steps, ranks.rank)
     buffer_digest = None
     if cfg.train.checkpoint_buffer:
         buffer_digest = save_buffer_snapshot(parts.buffer, own.with_suffix(".buffer"))
     payload = capture_run_state(cfg, parts, state, wall_time_s, buffer_digest)
+    clash = set(extra or {}) & set(payload)
+    if clash:
+        raise ValueError(f"save_run_checkpoint: extra keys {sorted(clash)} would overwrite the run state.")
+    payload = payload | (extra or {})
     if not ranks.is_main:
         save_checkpoint(own, payload)
     ranks.barrier()  # every other rank's files are on disk (fsynced) before rank 0's names the checkpoint
@@ -157,7 +171,12 @@ def save_run_checkpoint(run_dir: Path, cfg: RunConfig, parts: RunParts, state: L
 
 
 def restore_run_state(
-    payload: dict[str, Any], cfg: RunConfig, parts: RunParts, state: LoopState, run_dir: Path
+    payload: dict[str, Any],
+    cfg: RunConfig,
+    parts: RunParts,
+    state: LoopState,
+    run_dir: Path,
+    buffer_path: Path | None = None,
 ) -> None:
     """Continue from a checkpoint: agent, loop state, env state where restorable, buffer, RNG streams.
 
@@ -171,6 +190,7 @@ def restore_run_state(
         parts: Freshly built parts of the same run; they are loaded in place.
         state: The loop state to overwrite.
         run_dir: The run directory (buffer snapshot and scalar files).
+        buffer_path: The buffer snapshot, where not ``checkpoints/step_<env_steps>.buffer`` of ``run_dir``.
 
     Under several ranks ``payload`` is rank 0's checkpoint; every other rank restores its own file of the same
     step instead.
@@ -207,7 +227,7 @@ def restore_run_state(
         )
         state.obs, state.critic_obs = env.reset(cfg.seed + parts.ranks.rank + state.iteration + 1)
     if payload["buffer_sha256"] is not None:
-        path = rank_checkpoint_path(run_dir, state.env_steps, parts.ranks.rank).with_suffix(".buffer")
+        path = buffer_path or rank_checkpoint_path(run_dir, state.env_steps, parts.ranks.rank).with_suffix(".buffer")
         load_buffer_snapshot(parts.buffer, path, expected_sha256=payload["buffer_sha256"])
     restore_rng(payload["rng"])
     if parts.ranks.is_main:  # rank 0's scalar files; the other ranks write none

@@ -2,7 +2,9 @@
 
 Both rebuild the policy from the checkpoint alone (:func:`flashsac.evaluation.policy.load_policy`: tensors and plain
 data only, never code) and the env from the configuration stored inside it. Progress goes to stderr, so the
-results on stdout stay clean to read or pipe.
+results on stdout stay clean to read or pipe. Both also take a policy exported by ``flashsac export``
+(``policy.onnx`` or ``policy.pt``, :func:`flashsac.export.exported.load_exported`), whose embedded manifest carries
+the same configuration: the exported file then acts in the simulator.
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ from flashsac.envs.registry import make_env_from_config
 from flashsac.evaluation.evaluate import EvalResult, evaluate
 from flashsac.evaluation.policy import LoadedPolicy, load_policy
 from flashsac.evaluation.video import default_fps, record_rollout, write_mp4
+from flashsac.export.exported import ExportedPolicy, exported_format, load_exported
 from flashsac.runtime.device import resolve_device
 from flashsac.runtime.seeding import EVAL_SEED_OFFSET
 
 __all__ = ["EVAL_HELP", "PLAY_HELP", "UsageError", "run_eval", "run_play"]
 
 _FALLBACK_LIMIT = 1000  # steps per episode shown by the progress bar when the task has no time limit
+_SOURCE_HELP = "a checkpoint file (runs/.../checkpoints/final.pt) or an exported policy.onnx / policy.pt"
 
 
 class UsageError(ConfigError):
@@ -58,7 +62,7 @@ def _eval_parser() -> _Parser:
         description="Evaluate the deterministic policy of a checkpoint on the task it was trained on: a table "
         "on screen, per-episode returns and the summary as JSON.",
     )
-    parser.add_argument("checkpoint", type=Path, help="a checkpoint file, e.g. runs/.../checkpoints/final.pt")
+    parser.add_argument("checkpoint", type=Path, help=_SOURCE_HELP)
     parser.add_argument(
         "--episodes", type=int, help="episodes to run (default: at least 10, in whole rounds of the envs)"
     )
@@ -75,7 +79,7 @@ def _play_parser() -> _Parser:
         description="Record the deterministic policy of a checkpoint as an mp4 (offscreen rendering, no display "
         "needed); episodes follow one another in the same file.",
     )
-    parser.add_argument("checkpoint", type=Path, help="a checkpoint file, e.g. runs/.../checkpoints/final.pt")
+    parser.add_argument("checkpoint", type=Path, help=_SOURCE_HELP)
     parser.add_argument("--episodes", type=int, default=1, help="episodes to record (default: 1)")
     parser.add_argument("--out", type=Path, help="mp4 file (default: <run dir>/videos/play_<checkpoint name>.mp4)")
     parser.add_argument("--fps", type=float, help="frames per second (default: real time, 1 / control step)")
@@ -101,7 +105,7 @@ def _positive(value: int | None, flag: str) -> None:
 
 @dataclass
 class _Loaded:
-    policy: LoadedPolicy
+    policy: LoadedPolicy | ExportedPolicy
     device: torch.device
     seed: int
 
@@ -112,7 +116,7 @@ def _load(checkpoint: Path, device_name: str, seed: int | None) -> _Loaded:
     except ValueError as err:
         raise UsageError(str(err)) from err
     try:
-        policy = load_policy(checkpoint, device)
+        policy = load_exported(checkpoint, device) if exported_format(checkpoint) else load_policy(checkpoint, device)
     except CheckpointError as err:
         # torch's unpickling errors span several lines; errors on this command line are one line each.
         raise CheckpointError(" ".join(str(err).split())) from err
@@ -257,6 +261,7 @@ def run_eval(argv: list[str]) -> int:
     summary = _summary(result)
     report = {
         "checkpoint": str(args.checkpoint),
+        "policy_format": loaded.policy.format if isinstance(loaded.policy, ExportedPolicy) else "checkpoint",
         "env": cfg.env.name,
         "task": cfg.env.task,
         "checkpoint_env_steps": loaded.policy.env_steps,

@@ -9,6 +9,7 @@ from flashsac.checkpointing.tensor_file import TensorFileError
 from flashsac.config.validate import ConfigError
 from flashsac.envs.bounded import BoundsError
 from flashsac.envs.registry import MissingSimulatorError, RenderError, UnknownTaskError
+from flashsac.export.errors import ExportError
 from flashsac.runtime.distributed import CollectiveError, LaunchError
 from flashsac.runtime.finite_guard import NonFiniteError
 
@@ -20,6 +21,9 @@ commands:
   train [key=value ...]   train FlashSAC (flashsac train --help for the keys and examples)
   eval <checkpoint>       evaluate a checkpoint: N episodes, a table on screen, JSON in the run directory
   play <checkpoint>       record a checkpoint's policy as an mp4 (offscreen, no display needed)
+  export <checkpoint|run_dir> [--format onnx,torchscript] [--out DIR]
+                          export the policy (ONNX, TorchScript) and its deployment manifest, parity-checked;
+                          eval and play also take the exported policy.onnx / policy.pt
   doctor [key=value ...]  diagnose an env's action bounds, scales and episode ends (flashsac doctor --help)
   bench <name> [...]      run a benchmark (flashsac bench --help lists them); writes JSON + PNG
   plot <run_dir>... [--paper <task>]
@@ -50,6 +54,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(evaluate.EVAL_HELP if command == "eval" else evaluate.PLAY_HELP)
                 return 0
             return evaluate.run_eval(rest) if command == "eval" else evaluate.run_play(rest)
+        if command == "export":
+            from flashsac.cli.export import EXPORT_HELP, run_export  # imported late: torch, the agent, onnx
+
+            if "-h" in rest or "--help" in rest:
+                print(EXPORT_HELP)
+                return 0
+            return run_export(rest)
         if command == "doctor":
             from flashsac.cli.doctor import DOCTOR_HELP, run_doctor
 
@@ -76,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         RenderError,
         BoundsError,
         LaunchError,
+        ExportError,
     ) as err:
         print(f"flashsac: error: {err}", file=sys.stderr)
         return 2

@@ -19,7 +19,9 @@ An adapter owes the trainer exactly this:
   render through OpenGL set it up only when built with ``make_env(..., render=True)``.
 
 A joint-position robot's adapter may also offer ``joint_limits() -> JointLimits`` (soft limits, default pose and
-action scale per action dimension), from which ``env.action_bounds=joint_limits`` derives per-joint bounds.
+action scale per action dimension), from which ``env.action_bounds=joint_limits`` derives per-joint bounds. An
+adapter that knows its observation layout or PD gains offers ``observation_layout()`` and ``pd_gains()``
+(:class:`DeployableEnv`) for the manifests of exported policies.
 
 Simulators that cannot return the pre-reset observation set ``spec.exact_final_obs = False``; their
 ``final_obs`` is then the post-reset observation and the trainer warns (see docs/algorithm.md section 0).
@@ -34,8 +36,10 @@ from typing import Any, Protocol, runtime_checkable
 import torch
 
 from flashsac.envs.action_bounds import JointLimits
+from flashsac.envs.deploy_info import ObsTerm, PDGains
 
 __all__ = [
+    "DeployableEnv",
     "EnvSpec",
     "JointLimitedEnv",
     "RenderableEnv",
@@ -170,6 +174,23 @@ class JointLimitedEnv(Protocol):
 
     def joint_limits(self) -> JointLimits | None:
         """The limits in action order, or ``None`` where the task has no joint-position actions."""
+        ...
+
+
+@runtime_checkable
+class DeployableEnv(Protocol):
+    """Optional capability: what an exported policy's manifest records about the robot beyond its action box.
+
+    ``flashsac export`` writes both into ``manifest.json``, so a deploy stack can build the observation vector and
+    configure its joint controllers as the simulator did.
+    """
+
+    def observation_layout(self) -> tuple[ObsTerm, ...]:
+        """The actor observation's blocks in order (sizes summing to ``obs_dim``); ``()`` where unknown."""
+        ...
+
+    def pd_gains(self) -> PDGains | None:
+        """Nominal joint PD gains in action order, or ``None`` where the simulator has no PD loop to expose."""
         ...
 
 

@@ -53,7 +53,7 @@ none on the IsaacLab paths and one ``nonzero`` on mjlab's (the ids that ``reset(
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,16 +175,23 @@ def stateful_obs_terms(env: Any, groups: tuple[str, ...]) -> list[str]:
     return found
 
 
-def _space_dim(space: Any, group: str, task: str) -> int:
-    """Size of a concatenated observation group from the env's (gymnasium or mjlab) Dict space."""
-    sub = getattr(space, "spaces", space)[group]
-    shape = tuple(getattr(sub, "shape", None) or ())
-    if len(shape) != 1:
-        raise ValueError(
-            f"{task}: observation group {group!r} has shape {shape or 'of a dict of terms'}; flashsac needs one "
-            "concatenated vector per group (concatenate_terms=True)."
-        )
-    return int(shape[0])
+def _space_dim(space: Any, groups: tuple[str, ...], task: str) -> int:
+    """Size of concatenated observation groups from the env's (gymnasium or mjlab) Dict space."""
+    total = 0
+    for group in groups:
+        sub = getattr(space, "spaces", space)[group]
+        shape = tuple(getattr(sub, "shape", None) or ())
+        if len(shape) != 1:
+            raise ValueError(
+                f"{task}: observation group {group!r} has shape {shape or 'of a dict of terms'}; flashsac needs one "
+                "concatenated vector per group (concatenate_terms=True)."
+            )
+        total += int(shape[0])
+    return total
+
+
+def _names(groups: str | Sequence[str]) -> tuple[str, ...]:
+    return (groups,) if isinstance(groups, str) else tuple(groups)
 
 
 class ManagerBasedVecEnv:
@@ -193,8 +200,8 @@ class ManagerBasedVecEnv:
     Args:
         env: The simulator's env (unwrapped), already built on its device.
         task: Task name for the spec.
-        actor_group: Observation group the actor sees.
-        critic_group: Observation group of privileged critic inputs, used when the env has it.
+        actor_group: Observation group the actor sees, or several concatenated in order (rsl_rl's ``obs_groups``).
+        critic_group: Observation group(s) of privileged critic inputs, used when the env has them all.
         final_obs: How the true final observation is recovered.
         time_limit_offset: Steps by which the env's own time-out precedes ``max_episode_length`` (1 for
             IsaacLab's in-hand direct envs, whose ``_get_dones`` tests ``>= max_episode_length - 1``).
@@ -207,8 +214,8 @@ class ManagerBasedVecEnv:
         env: Any,
         task: str,
         *,
-        actor_group: str,
-        critic_group: str | None,
+        actor_group: str | Sequence[str],
+        critic_group: str | Sequence[str] | None,
         final_obs: FinalObs,
         time_limit_offset: int = 0,
         read_joint_terms: JointReader | None = None,
@@ -216,9 +223,10 @@ class ManagerBasedVecEnv:
         self.env, self._read_joint_terms = env, read_joint_terms
         space = env.single_observation_space
         groups = getattr(space, "spaces", space)
-        self._actor = actor_group
-        self._critic = critic_group if critic_group is not None and critic_group in groups else None
-        used = (self._actor,) if self._critic is None else (self._actor, self._critic)
+        self._actor = _names(actor_group)
+        critic = _names(critic_group) if critic_group is not None else ()
+        self._critic = critic if critic and all(name in groups for name in critic) else None
+        used = self._actor + (self._critic or ())
         if final_obs in (FinalObs.EXTRAS, FinalObs.RESET_HOOK) and stateful_obs_terms(env, used):
             final_obs = FinalObs.NONE
         self._final_obs = final_obs
@@ -309,8 +317,18 @@ class ManagerBasedVecEnv:
         env._reset_idx = reset_idx
 
     @staticmethod
-    def _group(obs: dict[str, Any], name: str) -> torch.Tensor:
-        return obs[name].to(torch.float32)
+    def _group(obs: dict[str, Any], names: tuple[str, ...]) -> torch.Tensor:
+        if len(names) == 1:
+            return obs[names[0]].to(torch.float32)
+        return torch.cat([obs[name].to(torch.float32) for name in names], dim=-1)
+
+    def _env_step(self, action: torch.Tensor) -> tuple[dict[str, Any], torch.Tensor, torch.Tensor, torch.Tensor, dict]:
+        """One simulator step: ``(obs groups, reward, terminated, time_outs, extras)``.
+
+        The seam through which :mod:`flashsac.integrations.rsl_rl` steps the env via its rsl_rl wrapper chain
+        (action clipping, video recording) instead of the bare env.
+        """
+        return self.env.step(action)
 
     # ------------------------------------------------------------------ contract
 
@@ -328,7 +346,7 @@ class ManagerBasedVecEnv:
         self._snapshot = None
         self._in_step = True
         try:
-            obs, reward, terminated, time_outs, extras = env.step(action)
+            obs, reward, terminated, time_outs, extras = self._env_step(action)
         finally:
             self._in_step = False
         terminated = terminated.to(torch.bool)

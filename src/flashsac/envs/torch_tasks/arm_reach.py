@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from flashsac.envs.action_bounds import JointLimits
+from flashsac.envs.deploy_info import ObsTerm
 from flashsac.envs.torch_tasks.base import BatchedTorchTask, Canvas
 
 _FRAME_SIZE = 240
@@ -47,6 +48,8 @@ class ArmReach(BatchedTorchTask):
     obs_dim = 7
     state_dim = 5
     control_dt = 0.05
+    joint_names = ("shoulder", "elbow", "wrist")
+    obs_terms = (ObsTerm("joint_pos_offset", 3), ObsTerm("tip_pos", 2), ObsTerm("goal_minus_tip", 2))
     default_max_episode_steps = 100
 
     def __init__(self, task: str, num_envs: int, device: torch.device, max_episode_steps: int | None) -> None:

@@ -12,6 +12,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 import torch
 
+from flashsac.envs.deploy_info import ObsTerm, PDGains
 from flashsac.envs.protocol import EnvSpec, Step
 
 
@@ -27,6 +28,10 @@ class BatchedTorchTask(ABC):
     state_dim: int
     control_dt: float
     default_max_episode_steps: int
+    joint_names: tuple[str, ...] = ()
+    """Names of the actuated joints in action order (for export manifests); empty where actions are not joints."""
+    obs_terms: tuple[ObsTerm, ...] = ()
+    """The observation's blocks in order (for export manifests)."""
 
     def __init__(
         self,
@@ -47,6 +52,7 @@ class BatchedTorchTask(ABC):
             max_episode_steps=max_episode_steps or self.default_max_episode_steps,
             device=device,
             control_dt=self.control_dt,
+            joint_names=self.joint_names,
             exact_final_obs=True,
             # Rendering is offered by every task that draws itself (overrides ``_draw``).
             can_render=type(self)._draw is not BatchedTorchTask._draw,
@@ -99,6 +105,14 @@ class BatchedTorchTask(ABC):
         if not 0 <= env_index < self.spec.num_envs:
             raise IndexError(f"env_index={env_index} is outside [0, {self.spec.num_envs}).")
         return self._draw(self._state[env_index].detach().to("cpu", torch.float64).numpy())
+
+    def observation_layout(self) -> tuple[ObsTerm, ...]:
+        """The observation's blocks in order (:class:`flashsac.envs.protocol.DeployableEnv`)."""
+        return self.obs_terms
+
+    def pd_gains(self) -> PDGains | None:
+        """``None``: the built-in tasks integrate their dynamics directly, without a PD loop."""
+        return None
 
     def reset(self, seed: int | None = None) -> tuple[torch.Tensor, None]:
         """Reset every env; the same seed gives the same initial observations."""

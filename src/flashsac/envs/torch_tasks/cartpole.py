@@ -7,6 +7,7 @@ import math
 import numpy as np
 import torch
 
+from flashsac.envs.deploy_info import ObsTerm
 from flashsac.envs.torch_tasks.base import BatchedTorchTask, Canvas
 
 _FRAME_SIZE = 240
@@ -23,6 +24,7 @@ class CartpoleBalance(BatchedTorchTask):
     obs_dim = 4
     state_dim = 4
     control_dt = 0.02
+    obs_terms = (ObsTerm("cart_pos", 1), ObsTerm("cart_vel", 1), ObsTerm("pole_angle", 1), ObsTerm("pole_vel", 1))
     default_max_episode_steps = 500
     gravity = 9.8
     mass_cart = 1.0

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import torch
 
+from flashsac.envs.deploy_info import ObsTerm
 from flashsac.envs.torch_tasks.base import BatchedTorchTask, Canvas
 
 _FRAME_SIZE = 240
@@ -27,6 +28,7 @@ class PendulumSwingup(BatchedTorchTask):
     obs_dim = 3
     state_dim = 2
     control_dt = 0.05
+    obs_terms = (ObsTerm("cos_theta", 1), ObsTerm("sin_theta", 1), ObsTerm("theta_dot", 1))
     default_max_episode_steps = 200
     max_speed = 8.0
     gravity = 10.0

@@ -31,6 +31,7 @@ from flashsac.envs.adapters.genesis.geometry import (
 from flashsac.envs.adapters.genesis.go2_rewards import Go2Frame, feet_air_time, total_reward
 from flashsac.envs.adapters.genesis.runtime import genesis
 from flashsac.envs.adapters.genesis.vec_env import RENDER_SIZE, GenesisVecEnv
+from flashsac.envs.deploy_info import ObsTerm, PDGains
 from flashsac.envs.protocol import EnvSpec
 
 __all__ = ["Go2Env"]
@@ -328,6 +329,26 @@ class Go2Env(GenesisVecEnv):
         assert self._camera is not None
         base = self.base_pos[0].detach().cpu().numpy()
         self._camera.set_pose(pos=base + (-1.0, -1.0, 0.5), lookat=base + (0.0, 0.0, -0.1))
+
+    # ------------------------------------------------------------------ deployment facts
+
+    def observation_layout(self) -> tuple[ObsTerm, ...]:
+        """The 45-d actor observation's blocks and scales (see ``_observe``); ``actions`` is the previous action."""
+        s = C.OBS_SCALES
+        return (
+            ObsTerm("base_ang_vel", 3, s["ang_vel"]),
+            ObsTerm("projected_gravity", 3),
+            ObsTerm("commands", 3, (s["lin_vel"], s["lin_vel"], s["ang_vel"])),
+            ObsTerm("joint_pos_offset", 12, s["dof_pos"]),
+            ObsTerm("joint_vel", 12, s["dof_vel"]),
+            ObsTerm("last_action", 12),
+        )
+
+    def pd_gains(self) -> PDGains:
+        """The nominal joint PD gains (``go2-walk`` scales them per env when it randomises the domain)."""
+        return PDGains(
+            kp=torch.full((12,), self.cfg.kp, device=self.device), kd=torch.full((12,), self.cfg.kd, device=self.device)
+        )
 
     # ------------------------------------------------------------------ action bounds
 

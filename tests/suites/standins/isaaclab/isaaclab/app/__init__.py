@@ -11,6 +11,9 @@ _STATE: dict[str, Any] = {}
 class _App:
     """The launched app (real: ``isaacsim.SimulationApp``)."""
 
+    def is_running(self) -> bool:
+        return bool(_STATE.get("launched"))
+
     def close(self) -> None:
         _STATE.clear()
 
@@ -26,6 +29,15 @@ class AppLauncher:
         args.update(kwargs)
         _STATE.update(launched=True, headless=bool(args.get("headless", False)), device=args.get("device", "cuda:0"))
         self.app = _App()
+
+    @staticmethod
+    def add_app_launcher_args(parser: argparse.ArgumentParser) -> None:
+        """The launcher's flags (real: also livestream, XR, rendering and Kit options)."""
+        group = parser.add_argument_group("app_launcher arguments")
+        group.add_argument("--headless", action="store_true", default=False, help="Run without a GUI.")
+        group.add_argument("--enable_cameras", action="store_true", default=False, help="Enable camera sensors.")
+        group.add_argument("--device", type=str, default="cuda:0", help="Simulation device.")
+        group.add_argument("--experience", type=str, default="", help="Kit experience file.")
 
 
 def require_app() -> None:
