@@ -36,6 +36,7 @@ from flashsac.config.schema import EnvConfig
 from flashsac.envs import MissingSimulatorError, UnknownTaskError, VecEnv, make_env, make_env_from_config
 from flashsac.envs.action_bounds import joint_limit_bounds
 from flashsac.envs.bounded import BoundsError
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.registry import RenderError, check_env, family
 from tiny_run import tiny_overrides
 
@@ -83,7 +84,7 @@ def test_tasks_and_the_papers_action_ranges() -> None:
 
 def test_unknown_task_lists_the_valid_choices() -> None:
     with pytest.raises(UnknownTaskError, match=r"env\.task='go2-run'.*go2-walk_easy, go2-walk, panda-grasp"):
-        family("genesis").make("go2-run", num_envs=1, seed=0, device=CPU)
+        family("genesis").make(EnvRequest("go2-run", num_envs=1, seed=0, device=CPU))
 
 
 def test_preset_is_the_papers_gpu_regime_with_gamma_095_and_the_go2_box() -> None:

@@ -27,7 +27,7 @@ from flashsac.envs import MissingSimulatorError, make_env, make_env_from_config
 from flashsac.envs.action_bounds import joint_limit_bounds
 from flashsac.envs.adapters import isaaclab as il
 from flashsac.envs.adapters.manager_based import FinalObs, ManagerBasedVecEnv
-from flashsac.envs.protocol import VecEnv
+from flashsac.envs.protocol import EnvRequest, VecEnv
 from flashsac.envs.registry import UnknownTaskError, check_env
 from tiny_run import tiny_overrides
 
@@ -116,7 +116,7 @@ def test_conformance(path: FinalObs, task: str) -> None:
 
 
 def test_spec_declares_the_envs_own_infinite_box_and_shares_the_instance(standin: None) -> None:
-    env = il.make(ANYMAL, 2, seed=0, device=CPU)
+    env = il.make(EnvRequest(ANYMAL, 2, seed=0, device=CPU))
     try:
         spec = env.spec
         assert torch.isinf(spec.action_low).all() and torch.isinf(spec.action_high).all()
@@ -132,12 +132,12 @@ def test_spec_declares_the_envs_own_infinite_box_and_shares_the_instance(standin
 
 
 def test_app_starts_headless_once_before_the_tasks_import(standin: None) -> None:
-    env = il.make(ANYMAL, 1, seed=0, device=CPU)
+    env = il.make(EnvRequest(ANYMAL, 1, seed=0, device=CPU))
     env.close()
     state = importlib.import_module("isaaclab.app")._STATE
     assert state == {"launched": True, "headless": True, "device": "cpu"}
     with pytest.raises(RuntimeError, match="already runs on cpu"):
-        il.make(ANYMAL, 1, seed=0, device=torch.device("meta"))
+        il.make(EnvRequest(ANYMAL, 1, seed=0, device=torch.device("meta")))
 
 
 # --- the true final observation ------------------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def test_stateful_observation_terms_disable_the_recompute(standin: None, monkeyp
         terms["joint_pos"] = dataclasses.replace(terms["joint_pos"], history_length=3)
 
     _edit_cfg(monkeypatch, with_history)
-    env = il.make(ANYMAL, 2, seed=0, device=CPU, max_episode_steps=2)
+    env = il.make(EnvRequest(ANYMAL, 2, seed=0, device=CPU, max_episode_steps=2))
     try:
         assert not env.spec.exact_final_obs
         env.step(torch.zeros(2, 12))
@@ -301,7 +301,7 @@ def test_joint_limits_reproduce_the_soft_limits_per_joint(standin: None) -> None
 
 @pytest.mark.parametrize("task", [LIFT, "Isaac-Open-Drawer-Franka-v0", SHADOW])
 def test_joint_limits_need_every_action_to_be_a_joint_target(standin: None, task: str) -> None:
-    env = il.make(task, 1, seed=0, device=CPU)
+    env = il.make(EnvRequest(task, 1, seed=0, device=CPU))
     try:
         assert env.joint_limits() is None  # a binary gripper term, or a direct env's own mapping
     finally:
@@ -316,7 +316,7 @@ def test_joint_limits_need_every_action_to_be_a_joint_target(standin: None, task
 def test_the_papers_twelve_tasks_are_registered_and_build(standin: None) -> None:
     assert len(il.list_tasks()) == 12
     for task in il.list_tasks():
-        env = il.make(task, 1, seed=0, device=CPU)
+        env = il.make(EnvRequest(task, 1, seed=0, device=CPU))
         assert env.spec.task == task
         env.close()
 

@@ -28,6 +28,7 @@ from flashsac.cli.main import main
 from flashsac.config.validate import ConfigError
 from flashsac.envs import MissingSimulatorError, make_env
 from flashsac.envs.adapters import maniskill as ms
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.registry import RenderError, UnknownTaskError, check_env
 from tiny_run import tiny_overrides
 
@@ -100,8 +101,10 @@ def package(request: pytest.FixtureRequest, isolated: None, monkeypatch: pytest.
     return request.param
 
 
-def _make(task: str = "PokeCube-v1", num_envs: int = 3, seed: int = 0, **kwargs: Any) -> ms.ManiSkillVecEnv:
-    return ms.make(task, num_envs, seed, CPU, **kwargs)
+def _make(
+    task: str = "PokeCube-v1", num_envs: int = 3, seed: int = 0, max_episode_steps: int | None = None, **options: Any
+) -> ms.ManiSkillVecEnv:
+    return ms.make(EnvRequest(task, num_envs, seed, CPU, max_episode_steps), **options)
 
 
 def _put_object_on_goal(env: ms.ManiSkillVecEnv, index: int) -> None:
@@ -141,7 +144,7 @@ def test_real_package_without_a_rendering_device_fails_in_one_line(isolated: Non
     except MissingSimulatorError as exc:
         pytest.skip(str(exc))
     try:
-        env = ms.make("PokeCube-v1", 1, 0, CPU)  # physx_cpu: only the renderer needs the GPU
+        env = ms.make(EnvRequest("PokeCube-v1", 1, 0, CPU))  # physx_cpu: only the renderer needs the GPU
     except MissingSimulatorError as exc:
         message = str(exc)
         assert "\n" not in message and message.startswith("env=maniskill could not build PokeCube-v1")

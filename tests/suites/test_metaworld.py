@@ -19,6 +19,7 @@ import torch
 from conformance import adapter, run_suite
 from flashsac.cli.main import main
 from flashsac.envs import MissingSimulatorError, UnknownTaskError, check_env, make_env
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.registry import family
 from tiny_run import tiny_overrides
 
@@ -110,12 +111,12 @@ def test_unknown_task_lists_the_valid_names(mw: Any, task: str) -> None:
         check_env("metaworld", task)
     assert "mw-assembly_sparse" in str(info.value)
     with pytest.raises(UnknownTaskError):
-        mw.make(task, num_envs=1, seed=0, device=CPU)
+        mw.make(EnvRequest(task, num_envs=1, seed=0, device=CPU))
 
 
 def test_too_long_episodes_are_refused(mw: Any) -> None:
     with pytest.raises(ValueError, match=r"env\.max_episode_steps=501 exceeds Meta-World's 500-step"):
-        mw.make("mw-reach", num_envs=1, seed=0, device=CPU, max_episode_steps=501)
+        mw.make(EnvRequest("mw-reach", num_envs=1, seed=0, device=CPU, max_episode_steps=501))
 
 
 @pytest.mark.parametrize(("task", "num_envs"), [("mw-reach", 2), ("mw-pick-place", 1), ("mw-assembly_sparse", 1)])

@@ -18,7 +18,7 @@ from flashsac.envs import MissingSimulatorError, make_env_from_config
 from flashsac.envs.action_bounds import joint_limit_bounds
 from flashsac.envs.adapters import mjlab as mj
 from flashsac.envs.adapters.manager_based import ManagerBasedVecEnv, episode_length_s
-from flashsac.envs.protocol import VecEnv
+from flashsac.envs.protocol import EnvRequest, VecEnv
 from flashsac.envs.registry import UnknownTaskError, check_env
 
 CPU = torch.device("cpu")
@@ -52,7 +52,7 @@ def test_conformance_cartpole(installed: None) -> None:
 
 @pytest.mark.sim
 def test_cartpole_spec_declares_the_envs_infinite_box(installed: None) -> None:
-    env = mj.make(CARTPOLE, 2, seed=0, device=CPU)
+    env = mj.make(EnvRequest(CARTPOLE, 2, seed=0, device=CPU))
     try:
         spec = env.spec
         assert torch.isinf(spec.action_low).all() and torch.isinf(spec.action_high).all()

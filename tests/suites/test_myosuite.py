@@ -19,6 +19,7 @@ from conformance import adapter, run_suite
 from flashsac.cli.compose import compose_config
 from flashsac.cli.main import main
 from flashsac.envs import MissingSimulatorError, UnknownTaskError, make_env
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.registry import RenderError, family
 from tiny_run import tiny_overrides
 
@@ -94,7 +95,7 @@ def test_tasks_are_the_papers_ten_names() -> None:
 
 def test_unknown_task_lists_the_valid_choices() -> None:
     with pytest.raises(UnknownTaskError, match=r"env\.task='myo-reech'.*myo-reach, myo-reach-hard"):
-        family("myosuite").make("myo-reech", num_envs=1, seed=0, device=CPU)
+        family("myosuite").make(EnvRequest("myo-reech", num_envs=1, seed=0, device=CPU))
 
 
 def test_gamma_is_095_with_the_suite_preset_and_with_small() -> None:

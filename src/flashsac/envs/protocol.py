@@ -40,6 +40,7 @@ from flashsac.envs.deploy_info import ObsTerm, PDGains
 
 __all__ = [
     "DeployableEnv",
+    "EnvRequest",
     "EnvSpec",
     "JointLimitedEnv",
     "RenderableEnv",
@@ -50,6 +51,29 @@ __all__ = [
     "spec_to_dict",
     "validate_spec",
 ]
+
+
+@dataclass(frozen=True)
+class EnvRequest:
+    """What every simulator family's ``make(request, **options)`` is asked for; the options are the family's own.
+
+    Attributes:
+        task: Task name of the family (``env.task``); each family's ``make`` says which names it knows.
+        num_envs: Number of environments stepped together.
+        seed: Seed of the first reset.
+        device: Device of the returned tensors (for some simulators also the simulation device).
+        max_episode_steps: Time limit in env steps replacing the task's own, or ``None`` to keep the task's (each
+            family's ``make`` says what that is).
+        render: Build the env so that ``render(env_index)`` works (simulators that render through OpenGL set it up
+            only when asked); families that cannot render ignore it, and their ``spec.can_render`` says so.
+    """
+
+    task: str
+    num_envs: int
+    seed: int
+    device: torch.device
+    max_episode_steps: int | None = None
+    render: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import torch
 
 from flashsac.config.schema import EnvConfig
 from flashsac.envs.bounded import apply_bounds
-from flashsac.envs.protocol import VecEnv, validate_spec
+from flashsac.envs.protocol import EnvRequest, VecEnv, validate_spec
 
 __all__ = [
     "FAMILIES",
@@ -85,14 +85,11 @@ class EnvFamily(Protocol):
         """Valid task names (may import the simulator package, never starts it)."""
         ...
 
-    def make(
-        self, task: str, num_envs: int, seed: int, device: torch.device, max_episode_steps: int | None = None
-    ) -> VecEnv:
-        """Build ``num_envs`` environments of ``task`` behind the env contract.
+    def make(self, request: EnvRequest) -> VecEnv:
+        """Build ``request.num_envs`` environments of ``request.task`` behind the env contract.
 
-        Families that can render also take ``render: bool = False`` (``True`` asks for an env whose
-        ``render(env_index)`` works); family options (``env.options``) are further keywords, by name or as
-        ``**options``. :func:`make_raw_env` passes only keywords the family's ``make`` takes.
+        Family options (``env.options``) are further keywords, by name or as ``**options``; :func:`make_raw_env`
+        passes only keywords the family's ``make`` takes.
         """
         ...
 
@@ -170,7 +167,7 @@ def _checked_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
     params = inspect.signature(family(name).make).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return options  # the family checks its own options
-    fixed = {"task", "num_envs", "seed", "device", "max_episode_steps", "render"}
+    fixed = {"request"}
     unknown = sorted(k for k in options if k not in params or k in fixed)
     if unknown:
         takes = sorted(set(params) - fixed)
@@ -189,17 +186,16 @@ def make_raw_env(
     :func:`make_env_from_config`. Arguments as there.
     """
     check_env(env_cfg.name, env_cfg.task)
-    # The keyword is passed only when set, so families without rendering need not accept it.
-    extra: dict[str, Any] = {"render": True} if render else {}
-    extra |= _checked_options(env_cfg.name, dict(env_cfg.options))
-    return family(env_cfg.name).make(
+    options = _checked_options(env_cfg.name, dict(env_cfg.options))
+    request = EnvRequest(
         task=env_cfg.task,
         num_envs=env_cfg.num_envs if num_envs is None else num_envs,
         seed=seed,
         device=device,
         max_episode_steps=env_cfg.max_episode_steps,
-        **extra,
+        render=render,
     )
+    return family(env_cfg.name).make(request, **options)
 
 
 def make_env_from_config(

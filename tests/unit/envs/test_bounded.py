@@ -14,7 +14,7 @@ from flashsac.config.schema import BOUNDS_MODES, AgentConfig, EnvConfig, RunConf
 from flashsac.config.validate import ConfigError, validate
 from flashsac.envs import make_env_from_config
 from flashsac.envs.bounded import BoundedEnv, BoundsError, PostResetFinalObs, apply_bounds
-from flashsac.envs.protocol import JointLimitedEnv, RenderableEnv, StatefulEnv
+from flashsac.envs.protocol import EnvRequest, JointLimitedEnv, RenderableEnv, StatefulEnv
 from flashsac.envs.registry import family
 
 CPU = torch.device("cpu")
@@ -100,7 +100,7 @@ def test_wrappers_offer_a_capability_exactly_when_the_wrapped_env_has_it() -> No
     for wrapped in (BoundedEnv(bare, *_box(2)), PostResetFinalObs(bare)):
         assert not isinstance(wrapped, StatefulEnv | JointLimitedEnv | RenderableEnv)
         assert not hasattr(wrapped, "state_dict") and not hasattr(wrapped, "render")
-    arm = family("torch").make("arm-reach", 2, 0, CPU)
+    arm = family("torch").make(EnvRequest("arm-reach", 2, 0, CPU))
     for wrapped in (BoundedEnv(arm, *_box(3)), PostResetFinalObs(BoundedEnv(arm, *_box(3)))):
         assert isinstance(wrapped, StatefulEnv) and isinstance(wrapped, JointLimitedEnv)
         assert isinstance(wrapped, RenderableEnv)
@@ -113,7 +113,7 @@ def _box(dim: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 @pytest.mark.parametrize("task", ["pendulum-swingup", "cartpole-balance", "arm-reach"])
 def test_builtin_torch_tasks_are_stateful_and_arm_reach_is_joint_limited(task: str) -> None:
-    env = family("torch").make(task, 2, 0, CPU)
+    env = family("torch").make(EnvRequest(task, 2, 0, CPU))
     assert isinstance(env, StatefulEnv)
     assert isinstance(env, JointLimitedEnv) == (task == "arm-reach")
     scalar_box = EnvConfig(name="torch", task=task, action_bounds="scalar")

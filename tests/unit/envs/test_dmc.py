@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from flashsac.envs import MissingSimulatorError, make_env
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.registry import family
 
 pytestmark = pytest.mark.sim
@@ -53,7 +54,7 @@ def test_observation_is_the_dict_flattened_in_order(dmc: Any) -> None:
 
 
 def test_default_episode_is_1000_steps_and_ends_truncated(dmc: Any) -> None:
-    env = dmc.make("cartpole-balance", num_envs=1, seed=0, device=torch.device("cpu"))
+    env = dmc.make(EnvRequest("cartpole-balance", num_envs=1, seed=0, device=torch.device("cpu")))
     try:
         assert env.spec.max_episode_steps == 1000
         action = torch.zeros(1, env.spec.action_dim)

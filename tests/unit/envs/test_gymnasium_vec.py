@@ -11,6 +11,7 @@ import torch
 
 from flashsac.envs import MissingSimulatorError
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.registry import family
 
 CPU = torch.device("cpu")
@@ -48,7 +49,7 @@ class _Counter(gym.Env):
 @pytest.mark.usefixtures("mujoco_installed")
 def test_termination_keeps_flags_apart_and_returns_the_terminal_obs() -> None:
     # InvertedPendulum-v5 terminates once |hinge angle| (obs[1]) exceeds 0.2; full torque tips it over fast.
-    env = family("mujoco").make("InvertedPendulum-v5", num_envs=2, seed=0, device=CPU)
+    env = family("mujoco").make(EnvRequest("InvertedPendulum-v5", num_envs=2, seed=0, device=CPU))
     try:
         action = env.spec.action_high.expand(2, -1).clone()
         for _ in range(200):

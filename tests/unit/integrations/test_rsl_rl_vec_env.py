@@ -14,6 +14,7 @@ from tensordict import TensorDict  # noqa: E402
 
 from conformance import run_suite  # noqa: E402
 from flashsac.envs import torch_tasks  # noqa: E402
+from flashsac.envs.protocol import EnvRequest
 from flashsac.integrations.rsl_rl.torch_task_env import TorchTaskVecEnv  # noqa: E402
 from flashsac.integrations.rsl_rl.vec_env import (  # noqa: E402
     RslRlVecEnvAdapter,
@@ -43,7 +44,7 @@ def test_the_lifted_torch_task_passes_the_conformance_suite() -> None:
 
 def test_the_lifted_env_steps_exactly_as_the_task_itself() -> None:
     lifted = _lift(num_envs=4, steps=7)
-    task = torch_tasks.make("pendulum-swingup", 4, 0, torch.device("cpu"), 7)
+    task = torch_tasks.make(EnvRequest("pendulum-swingup", 4, 0, torch.device("cpu"), 7))
     assert isinstance(lifted, RslRlVecEnvAdapter)
     spec = lifted.spec
     assert (spec.obs_dim, spec.action_dim, spec.max_episode_steps, spec.critic_obs_dim) == (3, 1, 7, None)

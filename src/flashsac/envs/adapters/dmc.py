@@ -25,10 +25,10 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch
 
 from flashsac.envs.adapters.mujoco import RENDER_SIZE, actuated_joint_names, select_gl_backend
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
 __all__ = ["DEFAULT_EPISODE_STEPS", "SOLVED_RETURNS", "TASKS_HINT", "DMCEnv", "list_tasks", "make", "require"]
@@ -172,24 +172,16 @@ def _joint_names(env: gym.Env) -> tuple[str, ...]:
     return unwrapped.joint_names() if isinstance(unwrapped, DMCEnv) else ()
 
 
-def make(
-    task: str,
-    num_envs: int,
-    seed: int,
-    device: torch.device,
-    max_episode_steps: int | None = None,
-    render: bool = False,
-) -> GymnasiumVecEnv:
+def make(request: EnvRequest) -> GymnasiumVecEnv:
     """Build ``num_envs`` copies of the suite task ``task`` (``domain-task``); env ``i`` gets ``seed + i``.
 
     Args:
-        task: ``domain-task``, e.g. ``"ball_in_cup-catch"``.
-        num_envs: Number of envs stepped synchronously.
-        seed: Seed of the first reset.
-        device: Device of the returned tensors.
-        max_episode_steps: Episode length in env steps; ``None`` gives the paper's 1000.
-        render: Offer ``render(env_index)`` (camera 0, ``RENDER_SIZE`` square frames, through ``MUJOCO_GL``).
+        request: ``task`` is ``domain-task``, e.g. ``"ball_in_cup-catch"``; ``max_episode_steps=None`` gives the
+            paper's 1000; ``render`` offers ``render(env_index)`` (camera 0, ``RENDER_SIZE`` square frames, through
+            ``MUJOCO_GL``).
     """
+    task, num_envs, seed, device = request.task, request.num_envs, request.seed, request.device
+    max_episode_steps, render = request.max_episode_steps, request.render
     names = {f"{d}-{t}": (d, t) for d, t in _suite().ALL_TASKS}
     if task not in names:
         raise UnknownTaskError(f"env.task={task!r} is not a task of env=dmc. Valid choices: {', '.join(names)}.")

@@ -34,11 +34,11 @@ import importlib.util
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
-import torch
 
 from flashsac.envs.adapters.mujoco import RENDER_SIZE, gym_joint_names, select_gl_backend
 from flashsac.envs.adapters.package_info import installed_version
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
 __all__ = [
@@ -166,26 +166,17 @@ class ReturnSuccess(gym.Wrapper):
         return self.env.render() if renderer is None else renderer.render(self.env.unwrapped.render_mode)
 
 
-def make(
-    task: str,
-    num_envs: int,
-    seed: int,
-    device: torch.device,
-    max_episode_steps: int | None = None,
-    render: bool = False,
-) -> GymnasiumVecEnv:
+def make(request: EnvRequest) -> GymnasiumVecEnv:
     """Build ``num_envs`` copies of the H1 task ``task``; env ``i`` gets ``seed + i``.
 
     Args:
-        task: An H1 task id, e.g. ``"h1-walk-v0"``.
-        num_envs: Number of envs stepped synchronously.
-        seed: Seed of the first reset.
-        device: Device of the returned tensors.
-        max_episode_steps: Explicit time limit overriding the package's (``None`` keeps its 1000 steps).
-        render: Build the envs with ``render_mode="rgb_array"`` (``RENDER_SIZE`` square frames). Otherwise the
-            render mode is set to ``None`` explicitly: the package defaults to ``"rgb_array"``, which would open
-            an OpenGL context per env.
+        request: ``task`` is an H1 task id, e.g. ``"h1-walk-v0"``; ``max_episode_steps=None`` keeps the package's
+            1000 steps; ``render`` builds the envs with ``render_mode="rgb_array"`` (``RENDER_SIZE`` square
+            frames). Otherwise the render mode is set to ``None`` explicitly: the package defaults to
+            ``"rgb_array"``, which would open an OpenGL context per env.
     """
+    task, num_envs, seed, device = request.task, request.num_envs, request.seed, request.device
+    max_episode_steps, render = request.max_episode_steps, request.render
     require()
     if task not in SOLVED_RETURNS:
         raise UnknownTaskError(

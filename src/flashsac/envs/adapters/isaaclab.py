@@ -38,6 +38,7 @@ from flashsac.envs.adapters.manager_based import (
     joint_position_terms,
 )
 from flashsac.envs.adapters.package_info import installed_version
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
 __all__ = ["INSTALL", "TASKS", "SOLVED_RETURNS", "TASKS_HINT", "list_tasks", "make", "require"]
@@ -146,26 +147,21 @@ def _joint_terms(env: Any) -> list[JointPositionTerm] | None:
     return joint_position_terms(manager, joint_position, read)
 
 
-def make(
-    task: str,
-    num_envs: int,
-    seed: int,
-    device: torch.device,
-    max_episode_steps: int | None = None,
-) -> ManagerBasedVecEnv:
+def make(request: EnvRequest) -> ManagerBasedVecEnv:
     """Build ``num_envs`` parallel envs of the IsaacLab task ``task`` on ``device`` and reset them with ``seed``.
 
     Args:
-        task: A paper task id, e.g. ``"Isaac-Velocity-Flat-Anymal-D-v0"`` (see :data:`TASKS`).
-        num_envs: Number of parallel envs (``cfg.scene.num_envs``).
-        seed: Seed of the first reset (``cfg.seed``, and ``reset(seed)``).
-        device: Simulation device (``cfg.sim.device``); fixed for the process once Isaac Sim runs.
-        max_episode_steps: Time limit replacing the task's own (``cfg.episode_length_s``), or ``None``.
+        request: ``task`` is a paper task id, e.g. ``"Isaac-Velocity-Flat-Anymal-D-v0"`` (see :data:`TASKS`);
+            ``num_envs`` sets ``cfg.scene.num_envs``, ``seed`` ``cfg.seed`` (and ``reset(seed)``); ``device`` is the
+            simulation device (``cfg.sim.device``), fixed for the process once Isaac Sim runs;
+            ``max_episode_steps`` replaces ``cfg.episode_length_s``. ``render`` is ignored (no frames).
 
     Raises:
         UnknownTaskError: if ``task`` is not one of :data:`TASKS`.
         MissingSimulatorError: if IsaacLab is not installed.
     """
+    task, num_envs, seed, device = request.task, request.num_envs, request.seed, request.device
+    max_episode_steps = request.max_episode_steps
     if task not in TASKS:
         raise UnknownTaskError(f"env.task={task!r} is not a task of env=isaaclab. Valid choices: {', '.join(TASKS)}.")
     require()

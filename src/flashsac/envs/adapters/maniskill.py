@@ -49,7 +49,7 @@ import torch
 from flashsac.config.validate import ConfigError
 from flashsac.envs.action_bounds import JointLimits
 from flashsac.envs.adapters.package_info import installed_version
-from flashsac.envs.protocol import EnvSpec, Step
+from flashsac.envs.protocol import EnvRequest, EnvSpec, Step
 from flashsac.envs.registry import MissingSimulatorError, RenderError, UnknownTaskError
 
 __all__ = [
@@ -284,24 +284,13 @@ class ManiSkillVecEnv:
             self._vec.close()
 
 
-def make(
-    task: str,
-    num_envs: int,
-    seed: int,
-    device: torch.device,
-    max_episode_steps: int | None = None,
-    render: bool = False,
-    **options: Any,
-) -> ManiSkillVecEnv:
+def make(request: EnvRequest, **options: Any) -> ManiSkillVecEnv:
     """Build ``num_envs`` envs of ``task`` in one ManiSkill scene batch and reset them with ``seed``.
 
     Args:
-        task: One of :data:`TASKS`.
-        num_envs: Envs simulated together.
-        seed: Seed of the first reset.
-        device: Device of the returned tensors; picks the sim backend (:func:`sim_backend`).
-        max_episode_steps: Time limit overriding ManiSkill's registered one (``None`` keeps it).
-        render: Build with ``render_mode="rgb_array"`` so that :meth:`ManiSkillVecEnv.render` works.
+        request: ``task`` is one of :data:`TASKS`; ``device`` picks the sim backend (:func:`sim_backend`);
+            ``max_episode_steps=None`` keeps ManiSkill's registered limit; ``render`` builds with
+            ``render_mode="rgb_array"`` so that :meth:`ManiSkillVecEnv.render` works.
         **options: ``reward_mode``, ``ignore_terminations``, ``control_mode`` (:data:`OPTION_DEFAULTS`).
 
     Raises:
@@ -310,6 +299,8 @@ def make(
         MissingSimulatorError: mani-skill is missing, or it cannot build the task here (no GPU, CUDA or Vulkan
             device): one line with the reason.
     """
+    task, num_envs, seed, device = request.task, request.num_envs, request.seed, request.device
+    max_episode_steps, render = request.max_episode_steps, request.render
     if task not in TASKS:
         raise UnknownTaskError(f"env.task={task!r} is not a task of env=maniskill. Valid choices: {', '.join(TASKS)}.")
     chosen = _options(task, options)

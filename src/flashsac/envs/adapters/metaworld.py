@@ -34,12 +34,12 @@ from collections.abc import Callable
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
-import torch
 
 from flashsac.config.validate import ConfigError
 from flashsac.envs.adapters.mujoco import RENDER_SIZE, select_gl_backend
 from flashsac.envs.adapters.package_info import import_simulator, installed_version
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
 __all__ = [
@@ -165,29 +165,21 @@ class SuccessReward(gym.Wrapper):
         return obs, float(bool(info["success"])), terminated, truncated, info
 
 
-def make(
-    task: str,
-    num_envs: int,
-    seed: int,
-    device: torch.device,
-    max_episode_steps: int | None = None,
-    render: bool = False,
-) -> GymnasiumVecEnv:
+def make(request: EnvRequest) -> GymnasiumVecEnv:
     """Build ``num_envs`` copies of the MT1 task ``task`` (``mw-<task>[_sparse]``); env ``i`` gets ``seed + i``.
 
     Args:
-        task: e.g. ``"mw-reach"`` or ``"mw-assembly_sparse"``.
-        num_envs: Number of envs stepped synchronously.
-        seed: Seed of env 0's task variations and of the first reset.
-        device: Device of the returned tensors.
-        max_episode_steps: Episode length in env steps, at most 500; ``None`` gives the paper's 200.
-        render: Offer ``render(env_index)`` (the ``topview`` camera, ``RENDER_SIZE`` square frames, through
-            ``MUJOCO_GL``; Meta-World's ``corner`` cameras render upside down).
+        request: ``task`` is e.g. ``"mw-reach"`` or ``"mw-assembly_sparse"``; ``seed`` also seeds env 0's task
+            variations; ``max_episode_steps`` is at most 500, ``None`` gives the paper's 200; ``render`` offers
+            ``render(env_index)`` (the ``topview`` camera, ``RENDER_SIZE`` square frames, through ``MUJOCO_GL``;
+            Meta-World's ``corner`` cameras render upside down).
 
     Raises:
         UnknownTaskError: when ``task`` is not an MT1 v3 task.
         ConfigError: when ``max_episode_steps`` exceeds Meta-World's 500-step horizon (a ``ValueError``).
     """
+    task, num_envs, seed, device = request.task, request.num_envs, request.seed, request.device
+    max_episode_steps, render = request.max_episode_steps, request.render
     name, sparse = metaworld_name(task)
     limit = max_episode_steps or DEFAULT_EPISODE_STEPS
     if limit > MAX_EPISODE_STEPS:

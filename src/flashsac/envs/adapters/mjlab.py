@@ -35,6 +35,7 @@ from flashsac.envs.adapters.manager_based import (
     joint_position_terms,
 )
 from flashsac.envs.adapters.package_info import installed_version, release_parts
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
 __all__ = ["TASKS", "SOLVED_RETURNS", "TASKS_HINT", "list_tasks", "make", "require"]
@@ -93,26 +94,20 @@ def _joint_terms(env: Any) -> list[JointPositionTerm] | None:
     return joint_position_terms(env.action_manager, joint_position, read)
 
 
-def make(
-    task: str,
-    num_envs: int,
-    seed: int,
-    device: torch.device,
-    max_episode_steps: int | None = None,
-) -> ManagerBasedVecEnv:
+def make(request: EnvRequest) -> ManagerBasedVecEnv:
     """Build ``num_envs`` parallel envs of the mjlab task ``task`` on ``device`` and reset them with ``seed``.
 
     Args:
-        task: An mjlab task id from :data:`TASKS`.
-        num_envs: Number of parallel envs (``cfg.scene.num_envs``).
-        seed: Seed of the first reset (``cfg.seed`` and ``reset(seed)``).
-        device: ``cuda[:i]`` or ``cpu`` (warp's CPU backend).
-        max_episode_steps: Time limit replacing the task's own (``cfg.episode_length_s``), or ``None``.
+        request: ``task`` is an mjlab task id from :data:`TASKS`; ``num_envs`` sets ``cfg.scene.num_envs``,
+            ``seed`` ``cfg.seed`` (and ``reset(seed)``); ``device`` is ``cuda[:i]`` or ``cpu`` (warp's CPU
+            backend); ``max_episode_steps`` replaces ``cfg.episode_length_s``. ``render`` is ignored (no frames).
 
     Raises:
         UnknownTaskError: if ``task`` is not one of :data:`TASKS`.
         MissingSimulatorError: if mjlab is missing or too old.
     """
+    task, num_envs, seed, device = request.task, request.num_envs, request.seed, request.device
+    max_episode_steps = request.max_episode_steps
     if task not in TASKS:
         raise UnknownTaskError(f"env.task={task!r} is not a task of env=mjlab. Valid choices: {', '.join(TASKS)}.")
     require()

@@ -17,9 +17,9 @@ import os
 from typing import Any
 
 import gymnasium as gym
-import torch
 
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.registry import MissingSimulatorError
 
 __all__ = [
@@ -119,26 +119,16 @@ def gym_joint_names(env: gym.Env) -> tuple[str, ...]:
     return () if model is None else actuated_joint_names(model)
 
 
-def make(
-    task: str,
-    num_envs: int,
-    seed: int,
-    device: torch.device,
-    max_episode_steps: int | None = None,
-    render: bool = False,
-) -> GymnasiumVecEnv:
+def make(request: EnvRequest) -> GymnasiumVecEnv:
     """Build ``num_envs`` copies of the gymnasium MuJoCo task ``task``; env ``i`` gets ``seed + i``.
 
     Args:
-        task: A gymnasium MuJoCo v5 id, e.g. ``"Hopper-v5"``.
-        num_envs: Number of envs stepped synchronously.
-        seed: Seed of the first reset.
-        device: Device of the returned tensors.
-        max_episode_steps: Explicit time limit overriding the registered one (``None`` keeps it: 1000 for
-            most tasks).
-        render: Build the envs with ``render_mode="rgb_array"`` (``RENDER_SIZE`` square frames) so that
-            ``render(env_index)`` works; the OpenGL context is created at the first frame.
+        request: ``task`` is a gymnasium MuJoCo v5 id, e.g. ``"Hopper-v5"``; ``max_episode_steps=None`` keeps the
+            registered limit (1000 for most tasks); ``render`` builds the envs with ``render_mode="rgb_array"``
+            (``RENDER_SIZE`` square frames); the OpenGL context is created at the first frame.
     """
+    task, num_envs, seed, device = request.task, request.num_envs, request.seed, request.device
+    max_episode_steps, render = request.max_episode_steps, request.render
     require()
     # Only asked-for rendering sets a render mode: gymnasium then keeps an offscreen renderer per env.
     render_kwargs: dict[str, Any] = (

@@ -28,11 +28,11 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
-import torch
 
 from flashsac.envs.adapters.mujoco import RENDER_SIZE, gym_joint_names, select_gl_backend
 from flashsac.envs.adapters.package_info import import_simulator, installed_version, release_parts
 from flashsac.envs.gymnasium_vec import GymnasiumVecEnv
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
 __all__ = ["TASKS", "SOLVED_RETURNS", "TASKS_HINT", "MyoSuccess", "list_tasks", "make", "require"]
@@ -126,28 +126,20 @@ class MyoSuccess(gym.Wrapper):
         return unwrapped.render(width=RENDER_SIZE, height=RENDER_SIZE, **view)
 
 
-def make(
-    task: str,
-    num_envs: int,
-    seed: int,
-    device: torch.device,
-    max_episode_steps: int | None = None,
-    render: bool = False,
-) -> GymnasiumVecEnv:
+def make(request: EnvRequest) -> GymnasiumVecEnv:
     """Build ``num_envs`` copies of the MyoSuite task ``task``; env ``i`` is reset with ``seed + i``.
 
     Args:
-        task: A paper task name, e.g. ``"myo-key-turn-hard"`` (see :data:`TASKS`).
-        num_envs: Number of envs stepped synchronously.
-        seed: Seed of the first reset.
-        device: Device of the returned tensors.
-        max_episode_steps: Explicit time limit replacing the package's own (``None`` keeps it).
-        render: Build the envs with ``render_mode="rgb_array"`` so that ``render(env_index)`` works.
+        request: ``task`` is a paper task name, e.g. ``"myo-key-turn-hard"`` (see :data:`TASKS`);
+            ``max_episode_steps=None`` keeps the package's limit; ``render`` builds the envs with
+            ``render_mode="rgb_array"``.
 
     Raises:
         UnknownTaskError: if ``task`` is not one of :data:`TASKS`.
         MissingSimulatorError: if myosuite or mujoco is missing or at an unsupported version.
     """
+    task, num_envs, seed, device = request.task, request.num_envs, request.seed, request.device
+    max_episode_steps, render = request.max_episode_steps, request.render
     if task not in TASKS:
         raise UnknownTaskError(f"env.task={task!r} is not a task of env=myosuite. Valid choices: {', '.join(TASKS)}.")
     _myosuite()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import torch
 
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.torch_tasks.arm_reach import ArmReach
 from flashsac.envs.torch_tasks.base import BatchedTorchTask
 from flashsac.envs.torch_tasks.cartpole import CartpoleBalance
@@ -34,19 +35,14 @@ def require() -> None:
     """Built-in tasks need nothing beyond torch."""
 
 
-def make(
-    task: str,
-    num_envs: int,
-    seed: int,
-    device: torch.device,
-    max_episode_steps: int | None = None,
-    render: bool = False,
-) -> BatchedTorchTask:
+def make(request: EnvRequest) -> BatchedTorchTask:
     """Build ``num_envs`` copies of ``task`` on ``device``, seeded with ``seed``.
 
-    ``render`` is accepted for the family interface only: the tasks draw themselves with numpy, so every
-    env can render whether or not it was asked for.
+    ``render`` is ignored: the tasks draw themselves with numpy, so every env can render whether or not it was
+    asked for.
     """
+    task, num_envs, seed, device = request.task, request.num_envs, request.seed, request.device
+    max_episode_steps = request.max_episode_steps
     env = TASKS[task](task, num_envs, device, max_episode_steps)
     env.reset(seed)
     return env

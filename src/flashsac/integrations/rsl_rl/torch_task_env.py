@@ -20,6 +20,7 @@ from tensordict import TensorDict
 
 from flashsac.envs import torch_tasks
 from flashsac.envs.action_bounds import JointLimits
+from flashsac.envs.protocol import EnvRequest
 from flashsac.envs.torch_tasks.base import BatchedTorchTask
 
 __all__ = ["TorchTaskVecEnv"]
@@ -46,7 +47,9 @@ class TorchTaskVecEnv(VecEnv):
         max_episode_steps: int | None = None,
         final_obs: bool = True,
     ) -> None:
-        self.task: BatchedTorchTask = torch_tasks.make(task, num_envs, seed, torch.device(device), max_episode_steps)
+        self.task: BatchedTorchTask = torch_tasks.make(
+            EnvRequest(task, num_envs, seed, torch.device(device), max_episode_steps)
+        )
         spec = self.task.spec
         self.num_envs, self.num_actions = spec.num_envs, spec.action_dim
         self.max_episode_length = int(spec.max_episode_steps or 0)

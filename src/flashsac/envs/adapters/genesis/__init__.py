@@ -24,7 +24,7 @@ import dataclasses
 import torch
 
 from flashsac.envs.adapters.genesis.runtime import init_genesis, require
-from flashsac.envs.protocol import VecEnv
+from flashsac.envs.protocol import EnvRequest, VecEnv
 from flashsac.envs.registry import UnknownTaskError
 
 __all__ = ["PAPER_ACTION_BOUNDS", "TASKS", "SOLVED_RETURNS", "TASKS_HINT", "list_tasks", "make", "require"]
@@ -41,24 +41,14 @@ def list_tasks() -> list[str]:
     return list(TASKS)
 
 
-def make(
-    task: str,
-    num_envs: int,
-    seed: int,
-    device: torch.device,
-    max_episode_steps: int | None = None,
-    render: bool = False,
-    privileged_critic: bool | None = None,
-) -> VecEnv:
+def make(request: EnvRequest, privileged_critic: bool | None = None) -> VecEnv:
     """Build ``num_envs`` envs of ``task`` as one Genesis scene, reset with ``seed``.
 
     Args:
-        task: ``go2-walk_easy``, ``go2-walk`` or ``panda-grasp``.
-        num_envs: Envs in the scene.
-        seed: Seed of the first reset (every random draw of the task comes from a generator seeded with it).
-        device: ``cpu`` or ``cuda``; Genesis is initialised for it on first use (once per process).
-        max_episode_steps: Time limit replacing the task's own (1000 for Go2, 300 for Panda).
-        render: Add a camera on env 0 so that ``render(0)`` returns frames.
+        request: ``task`` is ``go2-walk_easy``, ``go2-walk`` or ``panda-grasp``; every random draw of the task
+            comes from a generator seeded with ``seed``; ``device`` is ``cpu`` or ``cuda`` (Genesis is initialised
+            for it on first use, once per process); ``max_episode_steps=None`` keeps the task's own (1000 for Go2,
+            300 for Panda); ``render`` adds a camera on env 0 so that ``render(0)`` returns frames.
         privileged_critic: Go2 only (``env.options.privileged_critic``): give the critic the 60-d privileged
             observation (the actor's 45-d one, the base linear velocity * 2 and the previous action), or not;
             ``None`` keeps the task's own choice (``go2-walk`` yes, ``go2-walk_easy`` no, as in the paper). The
@@ -69,6 +59,8 @@ def make(
         MissingSimulatorError: if genesis-world 1.4.x is not installed.
         GenesisBackendError: if Genesis already runs on another device in this process.
     """
+    task, num_envs, seed, device = request.task, request.num_envs, request.seed, request.device
+    max_episode_steps, render = request.max_episode_steps, request.render
     if task not in TASKS:
         raise UnknownTaskError(f"env.task={task!r} is not a task of env=genesis. Valid choices: {', '.join(TASKS)}.")
     if num_envs < 1:

@@ -22,11 +22,9 @@ import os
 from types import ModuleType
 from typing import Any
 
-import torch
-
 from flashsac.envs.adapters.mujoco import select_gl_backend
 from flashsac.envs.adapters.package_info import import_simulator, installed_version, release_parts
-from flashsac.envs.protocol import VecEnv
+from flashsac.envs.protocol import EnvRequest, VecEnv
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError
 
 __all__ = ["JOYSTICK_TASKS", "SOLVED_RETURNS", "TASKS_HINT", "list_tasks", "make", "require"]
@@ -89,28 +87,21 @@ def list_tasks() -> list[str]:
     return [*suite.ALL_ENVS, *JOYSTICK_TASKS]
 
 
-def make(
-    task: str,
-    num_envs: int,
-    seed: int,
-    device: torch.device,
-    max_episode_steps: int | None = None,
-    render: bool = False,
-) -> VecEnv:
+def make(request: EnvRequest) -> VecEnv:
     """Build ``num_envs`` copies of the Playground task ``task`` as one batched JAX program.
 
     Args:
-        task: A Playground task name, e.g. ``"CartpoleBalance"`` or ``"G1JoystickFlatTerrain"``.
-        num_envs: Number of envs vmapped together.
-        seed: Seed of the first reset (a JAX PRNG key, split per env).
-        device: Device of the returned tensors (zero-copy where it is the JAX device).
-        max_episode_steps: Time limit in env steps; ``None`` keeps the task config's ``episode_length`` (1000).
-        render: Offer ``render(env_index)`` (MuJoCo's offscreen renderer, through ``MUJOCO_GL``).
+        request: ``task`` is a Playground task name, e.g. ``"CartpoleBalance"`` or ``"G1JoystickFlatTerrain"``;
+            the envs are vmapped together; ``seed`` is a JAX PRNG key, split per env; tensors are zero-copy where
+            ``device`` is the JAX device; ``max_episode_steps=None`` keeps the task config's ``episode_length``
+            (1000); ``render`` offers ``render(env_index)`` (MuJoCo's offscreen renderer, through ``MUJOCO_GL``).
 
     Raises:
         UnknownTaskError: if ``task`` is not one of :func:`list_tasks`.
         MissingSimulatorError: if the package is missing, or a joystick task's robot model is absent.
     """
+    task, num_envs, seed, device = request.task, request.num_envs, request.seed, request.device
+    max_episode_steps, render = request.max_episode_steps, request.render
     tasks = list_tasks()
     if task not in tasks:
         raise UnknownTaskError(f"env.task={task!r} is not a task of env=playground. Valid choices: {', '.join(tasks)}.")
