@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import torch
 
-import flashsac.run_parts as run_parts_module
+import flashsac.trainer.parts as run_parts_module
 from flashsac.agents.flashsac import FlashSACAgent
 from flashsac.checkpointing.checkpoint_file import load_checkpoint
 from flashsac.checkpointing.run_files import list_checkpoints

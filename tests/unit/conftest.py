@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
-from flashsac import run_parts
 from flashsac.envs.bounded import BoundedEnv
+from flashsac.trainer import parts as run_parts
 
 
 @pytest.fixture

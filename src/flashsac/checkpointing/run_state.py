@@ -18,7 +18,7 @@ import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -37,7 +37,9 @@ from flashsac.config.schema import RunConfig
 from flashsac.envs.protocol import StatefulEnv, spec_to_dict
 from flashsac.logging.episodes import EpisodeStats
 from flashsac.logging.metrics import MetricAccumulator
-from flashsac.run_parts import RunParts
+
+if TYPE_CHECKING:  # the trainer builds RunParts; this module only reads and fills them
+    from flashsac.trainer.parts import RunParts
 
 __all__ = ["CHECKPOINT_FORMAT", "LoopState", "capture_run_state", "restore_run_state", "save_run_checkpoint"]
 

@@ -60,7 +60,7 @@ class EnvConfig:
     Per rank under torchrun (docs/distributed.md): each of N ranks steps its own ``num_envs``, N x in all, as in
     rsl_rl and IsaacLab, so a preset sized for one GPU fills every GPU unchanged."""
     num_eval_envs: int = checked(1, at_least(1))
-    """Environments of the separate evaluation env the trainer builds (trainer.py; simulators that share one
+    """Environments of the separate evaluation env the trainer builds (trainer/loop.py; simulators that share one
     instance evaluate on the training envs instead); ``train.num_eval_episodes`` must be a multiple of it."""
     max_episode_steps: int | None = checked(None, optional(at_least(1)))
     """Time limit in env steps passed to the family's ``make`` (``None`` keeps the task's own); episodes cut
@@ -192,7 +192,7 @@ class AgentConfig:
 
 @dataclass
 class BufferConfig:
-    """Replay buffer (docs/algorithm.md section 6), built by trainer.py as a ``ReplayBuffer`` (buffers/replay.py)."""
+    """Replay buffer (docs/algorithm.md section 6): a ``ReplayBuffer`` (buffers/replay.py) built by trainer/parts.py."""
 
     capacity: int = checked(1_000_000, at_least(1))
     """Transitions kept over all envs (the oldest are overwritten); ``capacity / env.num_envs`` steps per env.
@@ -210,7 +210,7 @@ class BufferConfig:
 
 @dataclass
 class TrainConfig:
-    """The off-policy loop (trainer.py), its budget and its intervals (all in env steps over all envs)."""
+    """The off-policy loop (trainer/loop.py), its budget and its intervals (all in env steps over all envs)."""
 
     num_env_steps: int = checked(1_000_000, at_least(1))
     """Budget of the run in env steps over all envs (``num_env_steps / env.num_envs`` vector steps, rounded up;
@@ -224,17 +224,17 @@ class TrainConfig:
     updates_per_vector_step: float = checked(
         1.0, finite_at_least(0, "0: collect only, no gradient updates; for benchmarking the loop")
     )
-    """U: gradient updates per vector-env step; fractional values use an accumulator (trainer.py) and the total
+    """U: gradient updates per vector-env step; fractional values use an accumulator (trainer/loop.py) and the total
     sets the LR schedule (config/derive.py). 0 collects without learning (the actor still acts after warm-up):
     what ``flashsac bench loop`` uses to time the loop alone."""
     eval_every_env_steps: int = checked(100_000, at_least(0, "0: only the final evaluation"))
-    """Interval between deterministic evaluations (evaluation/evaluate.py, called by trainer.py); 0 evaluates
+    """Interval between deterministic evaluations (evaluation/evaluate.py, called by trainer/loop.py); 0 evaluates
     only at the end."""
     num_eval_episodes: int | None = checked(None, optional(at_least(1), "automatic"))
     """Episodes per evaluation, a multiple of ``env.num_eval_envs``; ``None``: the fewest whole rounds giving
     at least 10 episodes (config/derive.py)."""
     log_every_env_steps: int = checked(10_000, at_least(1))
-    """Interval between scalar log records (logging/scalars.py) and progress-bar updates (trainer.py)."""
+    """Interval between scalar log records (logging/scalars.py) and progress-bar updates (trainer/loop.py)."""
     checkpoint_every_env_steps: int = checked(0, at_least(0, "0: only the final checkpoint"))
     """Interval between periodic checkpoints (checkpointing/, written by ``Trainer.save``); 0 writes only the
     final checkpoint."""
@@ -251,7 +251,7 @@ class TrainConfig:
     """Stop with a clear error at the first non-finite loss, gradient, parameter, observation or reward
     (runtime/finite_guard.py)."""
     solved_return: float | None = checked(None, optional(finite()))
-    """If set, the run reports whether the final evaluation's mean return reached it (trainer.py, printed by
+    """If set, the run reports whether the final evaluation's mean return reached it (trainer/loop.py, printed by
     ``flashsac train``); ``None`` takes the family's own threshold when it defines one."""
 
 
@@ -298,7 +298,7 @@ class RunConfig:
     deterministic: bool = False
     """Ask torch for deterministic kernels (runtime/seeding.py; slower on GPU)."""
     num_threads: int = checked(0, Rule(lambda v: v >= 0, "0 (torch default) or a positive thread count"))
-    """torch intra-op threads on CPU, set by the trainer (trainer.py); 0 leaves torch's default."""
+    """torch intra-op threads on CPU, set by the trainer (trainer/loop.py); 0 leaves torch's default."""
     resume: str | None = None
     """A run directory to continue (cli/resume.py): its newest checkpoint is restored and training goes on in
     that directory."""

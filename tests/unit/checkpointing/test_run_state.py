@@ -15,7 +15,7 @@ from flashsac.cli.compose import compose_config
 from flashsac.config.validate import validate
 from flashsac.envs.protocol import StatefulEnv
 from flashsac.logging.episodes import EpisodeStats
-from flashsac.run_parts import RunParts, build_run
+from flashsac.trainer.parts import RunParts, build_run
 from tiny_run import tiny_overrides
 
 

@@ -43,8 +43,8 @@ from flashsac.integrations.rsl_rl.rsl_rl_log import RslRlLog
 from flashsac.integrations.rsl_rl.train_cfg import RunnerSettings, parse_train_cfg
 from flashsac.integrations.rsl_rl.vec_env import lift_vec_env, random_episode_lengths
 from flashsac.logging import ScalarLogger, TrainingProgress
-from flashsac.run_parts import build_agent, resolve_run_devices, seed_run
 from flashsac.trainer import Trainer
+from flashsac.trainer.parts import build_agent, resolve_run_devices, seed_run
 
 __all__ = ["FlashSACRunner", "InferencePolicy"]
 

@@ -35,7 +35,6 @@ import torch
 from flashsac.config.schema import RunConfig
 from flashsac.config.validate import validate
 from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError, check_env, make_env_from_config
-from flashsac.run_parts import resolve_run_devices
 from flashsac.tools.bench.common import (
     RESULTS_DIR,
     machine_info,
@@ -47,6 +46,7 @@ from flashsac.tools.bench.common import (
     write_json,
 )
 from flashsac.trainer import Trainer
+from flashsac.trainer.parts import resolve_run_devices
 
 __all__ = ["DESCRIPTION", "Case", "main", "parse_case", "split_step_time", "window_rates"]
 

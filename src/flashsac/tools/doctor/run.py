@@ -18,7 +18,6 @@ from flashsac.envs.action_bounds import joint_limit_bounds
 from flashsac.envs.bounded import BoundedEnv, BoundsError, apply_bounds, env_joint_limits
 from flashsac.envs.protocol import VecEnv
 from flashsac.envs.registry import make_raw_env
-from flashsac.run_parts import build_agent, resolve_run_devices, seed_run
 from flashsac.tools.doctor.checks import (
     ActionStats,
     Finding,
@@ -31,6 +30,7 @@ from flashsac.tools.doctor.checks import (
 )
 from flashsac.tools.doctor.figure import plot_action_distributions
 from flashsac.tools.doctor.sample import roll
+from flashsac.trainer.parts import build_agent, resolve_run_devices, seed_run
 
 __all__ = ["DoctorReport", "default_steps", "diagnose"]
 

@@ -2,7 +2,7 @@
 
 Counters: ``env_steps`` (transitions over all envs), ``iteration`` (vector steps), ``update_steps`` (gradient
 updates, owned by the agent). Every interval is counted in env steps. The run's parts come from
-:func:`~flashsac.run_parts.build_run`; what a checkpoint holds, and how a resume restores it, is
+:func:`~flashsac.trainer.parts.build_run`; what a checkpoint holds, and how a resume restores it, is
 :mod:`flashsac.checkpointing.run_state`.
 
 Under data parallelism (docs/distributed.md) every rank runs this loop on its own envs and buffer shard;
@@ -28,10 +28,10 @@ from flashsac.evaluation.summary import TrainResult, write_run_summary
 from flashsac.evaluation.video import record_training_video
 from flashsac.logging import ScalarLogger, TrainingProgress
 from flashsac.logging.episodes import EpisodeStats, episode_means
-from flashsac.run_parts import build_run
 from flashsac.runtime.distributed import SINGLE_PROCESS, DistributedContext
 from flashsac.runtime.interrupt import InterruptRequest, defer_sigint
 from flashsac.runtime.seeding import EVAL_SEED_OFFSET
+from flashsac.trainer.parts import build_run
 
 __all__ = ["TrainResult", "Trainer"]
 

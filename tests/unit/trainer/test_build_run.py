@@ -7,7 +7,7 @@ import torch
 
 from flashsac.cli.compose import compose_config
 from flashsac.config.validate import ConfigError, validate
-from flashsac.run_parts import build_run
+from flashsac.trainer.parts import build_run
 from tiny_run import tiny_overrides
 
 
