@@ -13,7 +13,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
 import torch
 
@@ -26,6 +25,9 @@ from flashsac.export.exported import load_exported
 from flashsac.export.manifest import file_sha256
 from flashsac.export.parity import TOLERANCE, compare, extreme_observations
 from tiny_run import tiny_overrides
+
+onnx = pytest.importorskip("onnx", reason="needs the export extra: pip install -e '.[export]'")
+pytest.importorskip("onnxruntime", reason="needs the export extra: pip install -e '.[export]'")
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "deploy_onnx.py"
