@@ -252,6 +252,19 @@ def test_export_is_silent_and_takes_one_format(exported: dict[str, Path], capfd:
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "policy.onnx"]
 
 
+def test_a_huge_trained_box_is_not_warned_about_again(exported: dict[str, Path], tmp_path: Path) -> None:
+    """The arm's declared +-100 box warns when a run starts; the export of such a run only reads it."""
+    payload = load_checkpoint(exported["arm-reach"] / "checkpoints" / "final.pt")
+    payload["config"]["env"]["action_bounds"] = "env"
+    payload["env_spec"]["action_low"], payload["env_spec"]["action_high"] = [-100.0] * 3, [100.0] * 3
+    save_checkpoint(tmp_path / "huge.pt", payload)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["export", str(tmp_path / "huge.pt"), "--format", "torchscript", "--parity-obs", "100"]) == 0
+    manifest = json.loads((tmp_path / "export" / "manifest.json").read_text())
+    assert manifest["action"]["high"] == [100.0] * 3 and manifest["action"]["bounds_mode"] == "env"
+
+
 class _Payload:
     """Would create a file if unpickling ran it."""
 

@@ -10,6 +10,7 @@ each atomically.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,7 +132,9 @@ def _load(checkpoint: Path, device: torch.device) -> LoadedPolicy:
 
 def _make_env(loaded: LoadedPolicy, device: torch.device) -> VecEnv:
     cfg, stored = loaded.cfg, loaded.spec
-    env = make_env_from_config(cfg.env, cfg.seed + _ROLLOUT_SEED, device, num_envs=ROLLOUT_ENVS)
+    # The box is the checkpoint's, chosen (and warned about, if huge) when the run started: export only reads it.
+    env_cfg = dataclasses.replace(cfg.env, allow_suspicious_bounds=True)
+    env = make_env_from_config(env_cfg, cfg.seed + _ROLLOUT_SEED, device, num_envs=ROLLOUT_ENVS)
     if (env.spec.obs_dim, env.spec.action_dim) != (stored.obs_dim, stored.action_dim):
         env.close()
         raise CheckpointError(
