@@ -525,7 +525,7 @@ def test_export_of_an_untrained_go2_policy_carries_the_robot_contract(genesis_en
 
     env = genesis_envs("go2-walk_easy")  # skips without genesis
     cfg = compose_config(["env=genesis", "preset=small", "env.task=go2-walk_easy", "env.device=cpu"])
-    probe = make_env("genesis", "go2-walk_easy", 1, seed=0, device=CPU, bounds=BoundsChoice.from_env_config(cfg.env))
+    probe = make_env_from_config(cfg.env, 0, CPU, num_envs=1)
     try:  # the spec exactly as a run with this config trains on it
         agent = FlashSACAgent(probe.spec, cfg.agent, CPU, total_updates=1, seed=0)
         payload = {
