@@ -13,7 +13,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
 import torch
 
@@ -26,6 +25,9 @@ from flashsac.export.exported import load_exported
 from flashsac.export.manifest import file_sha256
 from flashsac.export.parity import TOLERANCE, compare, extreme_observations
 from tiny_run import tiny_overrides
+
+onnx = pytest.importorskip("onnx", reason="needs the export extra: pip install -e '.[export]'")
+pytest.importorskip("onnxruntime", reason="needs the export extra: pip install -e '.[export]'")
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "deploy_onnx.py"
@@ -248,6 +250,19 @@ def test_export_is_silent_and_takes_one_format(exported: dict[str, Path], capfd:
     assert captured.err == ""
     assert "parity onnx: max abs diff" in captured.out
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "policy.onnx"]
+
+
+def test_a_huge_trained_box_is_not_warned_about_again(exported: dict[str, Path], tmp_path: Path) -> None:
+    """The arm's declared +-100 box warns when a run starts; the export of such a run only reads it."""
+    payload = load_checkpoint(exported["arm-reach"] / "checkpoints" / "final.pt")
+    payload["config"]["env"]["action_bounds"] = "env"
+    payload["env_spec"]["action_low"], payload["env_spec"]["action_high"] = [-100.0] * 3, [100.0] * 3
+    save_checkpoint(tmp_path / "huge.pt", payload)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["export", str(tmp_path / "huge.pt"), "--format", "torchscript", "--parity-obs", "100"]) == 0
+    manifest = json.loads((tmp_path / "export" / "manifest.json").read_text())
+    assert manifest["action"]["high"] == [100.0] * 3 and manifest["action"]["bounds_mode"] == "env"
 
 
 class _Payload:

@@ -510,3 +510,54 @@ def test_train_through_the_cli(genesis_envs: Any, tmp_path: Path) -> None:
     for survived, length in zip(per_env["survived"], per_env["length"], strict=True):
         assert 1 <= length <= 20 and survived == (length == 20)
     assert all(abs(v) < 2.0 for v in per_env["forward_speed"]) and all(abs(d) < 2.0 for d in per_env["distance"])
+
+
+@pytest.mark.sim
+def test_export_of_an_untrained_go2_policy_carries_the_robot_contract(genesis_envs: Any, tmp_path: Path) -> None:
+    """A freshly initialised Go2 agent, saved through the checkpoint writer, exports with its 12-joint manifest."""
+    import dataclasses
+    import json
+
+    from flashsac.agents.flashsac import FlashSACAgent
+    from flashsac.checkpointing.checkpoint_file import save_checkpoint
+    from flashsac.envs.adapters.genesis.go2_config import JOINT_NAMES, default_angle
+    from flashsac.envs.protocol import spec_to_dict
+    from flashsac.export.exported import load_exported
+
+    env = genesis_envs("go2-walk_easy")  # skips without genesis
+    cfg = compose_config(["env=genesis", "preset=small", "env.task=go2-walk_easy", "env.device=cpu"])
+    probe = make_env_from_config(cfg.env, 0, CPU, num_envs=1)
+    try:  # the spec exactly as a run with this config trains on it
+        agent = FlashSACAgent(probe.spec, cfg.agent, CPU, total_updates=1, seed=0)
+        payload = {
+            "config": dataclasses.asdict(cfg),
+            "env_spec": spec_to_dict(probe.spec),
+            "agent": agent.state_dict(),
+            "counters": {"env_steps": 0, "iteration": 0},
+        }
+    finally:
+        probe.close()
+    checkpoint = tmp_path / "checkpoints" / "final.pt"
+    save_checkpoint(checkpoint, payload)
+    assert main(["export", str(tmp_path), "--parity-obs", "800"]) == 0
+    manifest = json.loads((tmp_path / "export" / "manifest.json").read_text())
+    robot = manifest["robot"]
+    assert robot["joint_names"] == manifest["action"]["joint_names"] == list(JOINT_NAMES) and len(JOINT_NAMES) == 12
+    assert robot["default_joint_pos"] == [default_angle(j) for j in JOINT_NAMES]
+    assert robot["action_scale"] == [0.25] * 12 and robot["target_rule"] == "q_target = q0 + scale * action"
+    urdf = _urdf_limits()
+    assert robot["soft_joint_pos_limits"]["low"] == pytest.approx([urdf[j][0] for j in JOINT_NAMES], abs=1e-6)
+    assert robot["soft_joint_pos_limits"]["high"] == pytest.approx([urdf[j][1] for j in JOINT_NAMES], abs=1e-6)
+    assert robot["pd_gains"] == {"kp": [20.0] * 12, "kd": [0.5] * 12}
+    action = manifest["action"]
+    assert (action["bounds_mode"], action["low"], action["high"]) == ("scalar", [-3.0] * 12, [3.0] * 12)
+    assert manifest["control_dt"] == pytest.approx(0.02) and manifest["env"]["task"] == "go2-walk_easy"
+    layout = manifest["observation"]["layout"]
+    assert [term["name"] for term in layout][:3] == ["base_ang_vel", "projected_gravity", "commands"]
+    assert sum(term["size"] for term in layout) == manifest["observation"]["dim"] == env.spec.obs_dim == 45
+    for result in manifest["parity"]["results"].values():
+        assert result["max_diff_over_width"] <= manifest["parity"]["tolerance_of_box_width"]
+    # The exported file acts on Go2 observations in environment units, inside the box.
+    policy = load_exported(tmp_path / "export" / "policy.onnx")
+    obs, _ = env.reset(seed=3)
+    assert policy.act(obs).shape == (NUM_ENVS, 12) and bool((policy.act(obs).abs() <= 3.0).all())

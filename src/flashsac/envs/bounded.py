@@ -21,7 +21,16 @@ import torch
 
 from flashsac.config.schema import EnvConfig
 from flashsac.envs.action_bounds import JointLimits, select_bounds
-from flashsac.envs.protocol import EnvSpec, JointLimitedEnv, RenderableEnv, StatefulEnv, Step, VecEnv
+from flashsac.envs.deploy_info import ObsTerm, PDGains
+from flashsac.envs.protocol import (
+    DeployableEnv,
+    EnvSpec,
+    JointLimitedEnv,
+    RenderableEnv,
+    StatefulEnv,
+    Step,
+    VecEnv,
+)
 
 __all__ = [
     "HUGE_BOUND",
@@ -83,10 +92,25 @@ class _ForwardsRender:
         return self.inner.render(env_index)
 
 
+class _ForwardsDeployInfo:
+    """Offers :class:`DeployableEnv` through a wrapper whose inner env offers it."""
+
+    inner: Any  # a DeployableEnv: this class is mixed in only then
+
+    def observation_layout(self) -> tuple[ObsTerm, ...]:
+        """The inner env's observation layout."""
+        return self.inner.observation_layout()
+
+    def pd_gains(self) -> PDGains | None:
+        """The inner env's PD gains."""
+        return self.inner.pd_gains()
+
+
 _FORWARDERS: tuple[tuple[type, type], ...] = (
     (StatefulEnv, _ForwardsState),
     (JointLimitedEnv, _ForwardsJointLimits),
     (RenderableEnv, _ForwardsRender),
+    (DeployableEnv, _ForwardsDeployInfo),
 )
 
 
@@ -103,7 +127,8 @@ class BoundedEnv:
     """An env whose spec carries another (finite) action box; everything else is delegated unchanged.
 
     The wrapper offers an optional capability (:class:`StatefulEnv`, :class:`JointLimitedEnv`,
-    :class:`RenderableEnv`) exactly when the wrapped env does, so ``isinstance`` checks on it stay truthful.
+    :class:`RenderableEnv`, :class:`DeployableEnv`) exactly when the wrapped env does, so ``isinstance`` checks on
+    it stay truthful.
     """
 
     def __new__(cls, env: VecEnv, *args: Any, **kwargs: Any) -> Self:

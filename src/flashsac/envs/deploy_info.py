@@ -10,11 +10,10 @@ come from :class:`flashsac.envs.action_bounds.JointLimits`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 
-__all__ = ["ObsTerm", "PDGains", "env_observation_layout", "env_pd_gains"]
+__all__ = ["ObsTerm", "PDGains"]
 
 
 @dataclass(frozen=True)
@@ -44,36 +43,3 @@ class PDGains:
 
     kp: torch.Tensor
     kd: torch.Tensor
-
-
-def env_observation_layout(env: Any) -> tuple[ObsTerm, ...]:
-    """The env's observation layout where its adapter knows it (sizes summing to ``obs_dim``), else ``()``.
-
-    Raises:
-        TypeError: the adapter returns something other than :class:`ObsTerm` entries.
-        ValueError: the adapter's layout does not add up to ``spec.obs_dim``.
-    """
-    method = getattr(env, "observation_layout", None)
-    found: Any = method() if callable(method) else ()
-    layout = tuple(found)
-    if any(not isinstance(term, ObsTerm) for term in layout):
-        raise TypeError(f"{env.spec.task}: observation_layout() must return ObsTerm entries.")
-    if layout and sum(term.size for term in layout) != env.spec.obs_dim:
-        raise ValueError(
-            f"{env.spec.task}: observation_layout() sizes sum to {sum(term.size for term in layout)}, but "
-            f"obs_dim is {env.spec.obs_dim}; fix the adapter's layout."
-        )
-    return layout
-
-
-def env_pd_gains(env: Any) -> PDGains | None:
-    """The env's nominal PD gains where its adapter exposes them, else ``None``.
-
-    Raises:
-        TypeError: the adapter returns something other than :class:`PDGains` or ``None``.
-    """
-    method = getattr(env, "pd_gains", None)
-    gains = method() if callable(method) else None
-    if gains is not None and not isinstance(gains, PDGains):
-        raise TypeError(f"{env.spec.task}: pd_gains() returned {type(gains).__name__}, not PDGains or None.")
-    return gains

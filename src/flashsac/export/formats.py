@@ -185,7 +185,7 @@ def torchscript_module(policy: DeployPolicy) -> torch.jit.ScriptModule:
     """The policy compiled with ``torch.jit.script`` (shape-generic: any batch size)."""
     try:
         with _quiet_torch_exporters():
-            return torch.jit.script(policy)  # pyright: ignore[reportReturnType]
+            return torch.jit.script(policy)
     except Exception as err:  # TorchScript compilation errors come in several types
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ExportError(f"TorchScript compilation failed: {first}") from err
@@ -224,7 +224,7 @@ def torchscript_runner(data: bytes | Path, device: torch.device) -> Runner:
     try:
         source = io.BytesIO(data) if isinstance(data, bytes) else str(data)
         with _quiet_torch_exporters():
-            module = torch.jit.load(source, map_location=device)  # pyright: ignore[reportArgumentType]
+            module = torch.jit.load(source, map_location=device)
     except (RuntimeError, ValueError, OSError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ExportError(f"torch cannot load the TorchScript policy: {first}") from err

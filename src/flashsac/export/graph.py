@@ -76,7 +76,8 @@ class DeployPolicy(nn.Module):
         scale, shift = _bn_affine(trunk.embed.norm)
         embed_weight = trunk.embed.linear.weight.double()
         self.embed = _linear(embed_weight * scale[None, :], embed_weight @ shift)
-        self.blocks = nn.ModuleList(_Block(block) for block in trunk.blocks)  # type: ignore[arg-type]
+        blocks = [block for block in trunk.blocks if isinstance(block, InvertedResidualBlock)]
+        self.blocks = nn.ModuleList(_Block(block) for block in blocks)
         self.rms_eps = float(trunk.out_norm.eps)
         self.register_buffer("rms_weight", trunk.out_norm.weight.detach().float().clone())
         action_dim = actor.action_dim

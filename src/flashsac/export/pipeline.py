@@ -10,6 +10,7 @@ each atomically.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,8 @@ from flashsac.checkpointing.atomic import atomic_writer, write_text_atomically
 from flashsac.checkpointing.checkpoint_file import CheckpointError
 from flashsac.checkpointing.run_files import list_checkpoints
 from flashsac.envs.bounded import env_joint_limits
-from flashsac.envs.deploy_info import env_observation_layout, env_pd_gains
-from flashsac.envs.protocol import VecEnv
+from flashsac.envs.deploy_info import ObsTerm, PDGains
+from flashsac.envs.protocol import DeployableEnv, VecEnv
 from flashsac.envs.registry import make_env_from_config
 from flashsac.evaluation.policy import LoadedPolicy, load_policy
 from flashsac.export.errors import ExportError
@@ -131,7 +132,9 @@ def _load(checkpoint: Path, device: torch.device) -> LoadedPolicy:
 
 def _make_env(loaded: LoadedPolicy, device: torch.device) -> VecEnv:
     cfg, stored = loaded.cfg, loaded.spec
-    env = make_env_from_config(cfg.env, cfg.seed + _ROLLOUT_SEED, device, num_envs=ROLLOUT_ENVS)
+    # The box is the checkpoint's, chosen (and warned about, if huge) when the run started: export only reads it.
+    env_cfg = dataclasses.replace(cfg.env, allow_suspicious_bounds=True)
+    env = make_env_from_config(env_cfg, cfg.seed + _ROLLOUT_SEED, device, num_envs=ROLLOUT_ENVS)
     if (env.spec.obs_dim, env.spec.action_dim) != (stored.obs_dim, stored.action_dim):
         env.close()
         raise CheckpointError(
@@ -142,18 +145,31 @@ def _make_env(loaded: LoadedPolicy, device: torch.device) -> VecEnv:
     return env
 
 
+def _deploy_info(env: VecEnv) -> tuple[tuple[ObsTerm, ...], PDGains | None]:
+    """The adapter's observation layout and PD gains (:class:`DeployableEnv`), checked; ``((), None)`` without."""
+    if not isinstance(env, DeployableEnv):
+        return (), None
+    task = env.spec.task
+    layout, gains = tuple(env.observation_layout()), env.pd_gains()
+    if not all(isinstance(term, ObsTerm) for term in layout) or not isinstance(gains, PDGains | None):
+        raise ExportError(f"{task}: observation_layout() must give ObsTerm entries and pd_gains() PDGains or None.")
+    total = sum(term.size for term in layout)
+    if layout and total != env.spec.obs_dim:
+        raise ExportError(
+            f"{task}: observation_layout() sizes sum to {total}, but obs_dim is {env.spec.obs_dim}; fix the adapter."
+        )
+    return layout, gains
+
+
 def robot_facts(env: VecEnv, loaded: LoadedPolicy) -> RobotFacts:
     """What ``env``'s adapter knows about the robot (joint names, limits, observation layout, PD gains)."""
-    try:
-        layout = env_observation_layout(env)
-    except ValueError as err:
-        raise ExportError(str(err)) from err
+    layout, gains = _deploy_info(env)
     return RobotFacts(
         joint_names=env.spec.joint_names or loaded.spec.joint_names,
         control_dt=env.spec.control_dt or loaded.spec.control_dt,
         joint_limits=env_joint_limits(env),
         observation_layout=layout,
-        pd_gains=env_pd_gains(env),
+        pd_gains=gains,
     )
 
 

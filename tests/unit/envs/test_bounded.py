@@ -14,7 +14,7 @@ from flashsac.config.schema import BOUNDS_MODES, AgentConfig, EnvConfig, RunConf
 from flashsac.config.validate import ConfigError, validate
 from flashsac.envs import make_env_from_config
 from flashsac.envs.bounded import BoundedEnv, BoundsError, PostResetFinalObs, apply_bounds
-from flashsac.envs.protocol import EnvRequest, JointLimitedEnv, RenderableEnv, StatefulEnv
+from flashsac.envs.protocol import DeployableEnv, EnvRequest, JointLimitedEnv, RenderableEnv, StatefulEnv
 from flashsac.envs.registry import family
 
 CPU = torch.device("cpu")
@@ -98,12 +98,13 @@ def test_wrapper_delegates_everything_else() -> None:
 def test_wrappers_offer_a_capability_exactly_when_the_wrapped_env_has_it() -> None:
     bare = FakeEnv()
     for wrapped in (BoundedEnv(bare, *_box(2)), PostResetFinalObs(bare)):
-        assert not isinstance(wrapped, StatefulEnv | JointLimitedEnv | RenderableEnv)
+        assert not isinstance(wrapped, StatefulEnv | JointLimitedEnv | RenderableEnv | DeployableEnv)
         assert not hasattr(wrapped, "state_dict") and not hasattr(wrapped, "render")
     arm = family("torch").make(EnvRequest("arm-reach", 2, 0, CPU))
     for wrapped in (BoundedEnv(arm, *_box(3)), PostResetFinalObs(BoundedEnv(arm, *_box(3)))):
         assert isinstance(wrapped, StatefulEnv) and isinstance(wrapped, JointLimitedEnv)
-        assert isinstance(wrapped, RenderableEnv)
+        assert isinstance(wrapped, RenderableEnv) and isinstance(wrapped, DeployableEnv)
+        assert wrapped.observation_layout() == arm.observation_layout()
         torch.testing.assert_close(wrapped.joint_limits().q0, arm.joint_limits().q0)
 
 

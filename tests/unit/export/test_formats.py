@@ -17,6 +17,7 @@ from flashsac.export.exported import exported_format
 from flashsac.export.graph import build_deploy_policy
 
 OBS_DIM = 5
+pytest.importorskip("onnxruntime", reason="needs the export extra: pip install -e '.[export]'")
 
 
 @pytest.fixture(scope="module")
