@@ -306,6 +306,7 @@ class Trainer:
         return self.state.wall_time_s + time.perf_counter() - self._run_start
 
     def _result(self) -> TrainResult:
+        """The run's result so far: counters, evaluation history, wall time."""
         state = self.state
         return TrainResult(
             self.run_dir,
