@@ -223,18 +223,20 @@ def test_without_torchrun_a_dead_peer_stops_the_other_rank_with_one_line(tmp_pat
     try:
         deadline = time.monotonic() + 300
         while not (run_dir / "checkpoints" / "step_320.pt").exists():
-            assert all(p.poll() is None for p in procs) and time.monotonic() < deadline
+            if any(p.poll() is not None for p in procs) or time.monotonic() > deadline:
+                pytest.fail(f"a rank ended (or stalled) before the kill: {[p.poll() for p in procs]}")
             time.sleep(0.02)
         procs[1].send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         _, err = procs[0].communicate(timeout=BOUNDED_EXIT_S)
         elapsed = time.monotonic() - killed_at
     finally:
+        outputs = []
         for p in procs:
             if p.poll() is None:
                 p.kill()
-            p.communicate()
-    assert procs[0].returncode == 4, err
+            outputs.append(p.communicate())
+    assert procs[0].returncode == 4, (err, outputs)
     assert elapsed < BOUNDED_EXIT_S
     print(f"rank 0 exited 4 {elapsed:.1f}s after SIGKILL of rank 1 (no torchrun)")
     lines = [line for line in err.splitlines() if line.startswith("flashsac: error:")]
