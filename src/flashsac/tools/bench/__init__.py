@@ -16,4 +16,5 @@ BENCHMARKS: dict[str, str] = {
     "bounds": "flashsac.tools.bench.bounds_ablation",
     "gpu-smoke": "flashsac.tools.bench.gpu_smoke",
     "scale": "flashsac.tools.bench.scale",
+    "ablate": "flashsac.tools.bench.preset_ablation",
 }

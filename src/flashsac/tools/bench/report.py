@@ -144,32 +144,59 @@ def update_section(payload: dict[str, Any]) -> list[str]:
     ]
 
 
+def _iqm_cell(stats: dict[str, Any]) -> str:
+    """``IQM [low, high]`` of a framework's final returns; the mean where an older result file has no IQM."""
+    value = stats.get("return_iqm")
+    if value is None:
+        return _num(stats.get("return_mean"))
+    ci = value.get("ci")
+    return _num(value["iqm"]) + ("" if ci is None else f" [{_num(ci[0])}, {_num(ci[1])}]")
+
+
+def _reach_cell(entry: dict[str, Any]) -> str:
+    reached = entry.get("flashsac_reaches_sb3_final")
+    if "flashsac_reaches_sb3_final" not in entry:
+        return "-"
+    if reached is None:
+        return "not within the budget"
+    return f"{_num(reached['env_steps'])} steps, {reached['train_wall_s']:.0f} s"
+
+
 def sb3_section(payload: dict[str, Any]) -> list[str]:
-    """Stable-Baselines3 comparison: per task, flashsac / SB3 ratios of wall-clock and env-steps/s, and returns."""
+    """Stable-Baselines3 comparison per task: both final returns (IQM [CI]), wall-clock, when flashsac gets there."""
     budgets = payload.get("settings", {}).get("budgets", {})
     rows = []
     for task, entry in (payload.get("results") or {}).items():
         ratios = entry.get("ratios")
         fs, sb = entry.get("flashsac"), entry.get("sb3")
         if ratios is None or fs is None or sb is None:
-            rows.append([task, _num(budgets.get(task)), "-", "-", "-", "-"])
+            rows.append([task, _num(budgets.get(task)), "-", "-", "-", "-", "-", "-"])
             continue
         rows.append(
             [
                 task,
                 _num(budgets.get(task)),
-                f"{ratios['wall_clock']:.2f}",
+                _iqm_cell(fs),
+                _iqm_cell(sb),
+                f"{fs['train_wall_s']:.0f}",
+                f"{sb['train_wall_s']:.0f}",
+                _reach_cell(entry),
                 f"{ratios['env_steps_per_s']:.2f}",
-                _num(fs.get("return_mean")),
-                _num(sb.get("return_mean")),
             ]
         )
     if not rows:
         return [machine_line(payload), "", "_The run has not finished: no per-task results yet._"]
-    header = ["task", "env steps", "wall-clock flashsac / SB3", "env-steps/s flashsac / SB3"]
-    header += ["return flashsac", "return SB3"]
+    header = ["task", "env steps", "return flashsac", "return SB3", "train s flashsac", "train s SB3"]
+    header += ["flashsac reaches SB3's final return", "env-steps/s flashsac / SB3"]
     repeats = payload.get("settings", {}).get("repeats")
-    note = f"Means over {repeats} pair(s) of runs per task." if repeats else ""
+    note = (
+        f"Returns: IQM over {repeats} run(s) per framework and task of each run's mean deterministic evaluation "
+        "return, with its 95% bootstrap CI over runs; train s: mean training wall-clock (evaluations excluded); "
+        "reaches: the first in-loop evaluation of flashsac whose IQM over runs is at least SB3's final IQM, and "
+        "flashsac's training seconds to it."
+        if repeats
+        else ""
+    )
     return [machine_line(payload), "", *_table(header, rows), *(["", note] if note else [])]
 
 

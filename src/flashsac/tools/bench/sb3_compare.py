@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import shutil
 import sys
 import tempfile
@@ -39,8 +40,8 @@ from flashsac.envs.registry import MissingSimulatorError, UnknownTaskError, chec
 from flashsac.runtime.seeding import EVAL_SEED_OFFSET
 from flashsac.tools.bench.common import RESULTS_DIR, machine_info, png_path, write_json
 from flashsac.tools.bench.sb3_report import aggregate, plot, summary_line
-from flashsac.tools.bench.sb3_runs import execute, schedule
-from flashsac.tools.bench.sb3_worker import SB3_FIX
+from flashsac.tools.bench.sb3_runs import FRAMEWORKS, RunSpec, execute, schedule
+from flashsac.tools.bench.sb3_worker import SB3_FIX, family_and_task
 
 __all__ = ["DEFAULT_BUDGETS", "DESCRIPTION", "main", "notes"]
 
@@ -53,7 +54,12 @@ DEFAULT_BUDGETS = {"InvertedPendulum-v5": 15_000, "HalfCheetah-v5": 20_000}
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="flashsac bench sb3", description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--tasks", nargs="+", default=list(DEFAULT_BUDGETS), help="gymnasium MuJoCo v5 ids")
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        default=list(DEFAULT_BUDGETS),
+        help="gymnasium MuJoCo v5 ids, or dmc/<domain-task> (dmc/cartpole-swingup)",
+    )
     parser.add_argument(
         "--budget", type=int, help=f"env steps per run for every task (default per task: {DEFAULT_BUDGETS})"
     )
@@ -61,7 +67,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=1, help="torch/OpenMP threads of every run")
     parser.add_argument("--episodes", type=int, default=10, help="deterministic evaluation episodes per run")
     parser.add_argument("--seed", type=int, default=0, help="seed of the first pair; pair i uses seed + i")
+    parser.add_argument(
+        "--evals",
+        type=int,
+        default=5,
+        help="in-loop evaluations of each flashsac run (its learning curve: when it reaches SB3's final return)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON result file (the PNG goes beside it)")
+    parser.add_argument(
+        "--frameworks",
+        nargs="+",
+        choices=FRAMEWORKS,
+        default=list(FRAMEWORKS),
+        help="which sides to run (default both); with --resume, a later call can add the other side",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the successful runs already in --out that match a scheduled run, run only the others",
+    )
     parser.add_argument(
         "--work-dir", type=Path, help="keep every run's files in a new folder under this one (default: deleted)"
     )
@@ -77,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, int]:
     """Validate the flags and the installed packages; return the budget of every task."""
-    for flag in ("repeats", "threads", "episodes", "budget"):
+    for flag in ("repeats", "threads", "episodes", "budget", "evals"):
         value = getattr(args, flag)
         if value is not None and value < 1:
             parser.error(f"--{flag} must be at least 1, got {value}")
@@ -88,10 +112,14 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[st
         raise MissingSimulatorError(f"flashsac bench sb3 needs stable-baselines3; fix: {SB3_FIX}")
     for task in args.tasks:
         try:
-            check_env("mujoco", task)
-        except UnknownTaskError as err:
+            check_env(*family_and_task(task))
+        except (UnknownTaskError, ValueError) as err:
             raise UnknownTaskError(f"--tasks {task}: {err}") from err
-    return {task: args.budget or DEFAULT_BUDGETS[task] for task in args.tasks}
+    budgets = {task: args.budget or DEFAULT_BUDGETS[task] for task in args.tasks}
+    for task, budget in budgets.items():
+        if budget % args.evals:
+            parser.error(f"--evals {args.evals} must divide the budget of {task} ({budget}); pick another --evals")
+    return budgets
 
 
 def _first_ok(records: list[dict[str, Any]], framework: str) -> dict[str, Any] | None:
@@ -170,6 +198,29 @@ def _payload(
     } | extra
 
 
+def _spec_of(record: dict[str, Any]) -> RunSpec:
+    return RunSpec(**{name: record[name] for name in RunSpec.__dataclass_fields__ if name in record})
+
+
+def _kept_runs(args: argparse.Namespace, runs: list[RunSpec]) -> dict[RunSpec, dict[str, Any]]:
+    """With ``--resume``, the successful earlier runs to keep; otherwise nothing.
+
+    Those are the records in ``--out`` whose run is scheduled again (flashsac ones only when the flashsac overrides
+    are the same), keyed by their spec.
+    """
+    if not args.resume or not args.out.exists():
+        return {}
+    earlier = json.loads(args.out.read_text(encoding="utf-8"))
+    same_overrides = earlier["settings"]["flashsac_overrides"] == args.flashsac_override
+    wanted = set(runs)
+    kept = {}
+    for record in earlier["runs"]:
+        spec = _spec_of(record)
+        if record["error"] is None and spec in wanted and (spec.framework == "sb3" or same_overrides):
+            kept[spec] = record
+    return kept
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison; write JSON + PNG; print one line per run and a summary line per task.
 
@@ -183,16 +234,20 @@ def main(argv: list[str] | None = None) -> int:
     except (MissingSimulatorError, UnknownTaskError) as err:
         print(f"flashsac bench sb3: error: {err}", file=sys.stderr)
         return 2
-    runs = schedule(args.tasks, budgets, args.repeats, args.seed, args.threads, args.episodes)
+    runs = schedule(args.tasks, budgets, args.repeats, args.seed, args.threads, args.episodes, args.evals)
+    runs = [spec for spec in runs if spec.framework in args.frameworks]
+    kept = _kept_runs(args, runs)
     if args.work_dir is not None:  # a fresh folder per invocation: runs never append to an earlier run's files
         args.work_dir.mkdir(parents=True, exist_ok=True)
     work_dir = Path(tempfile.mkdtemp(prefix=time.strftime("sb3-%Y%m%d-%H%M%S-"), dir=args.work_dir))
-    records: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = list(kept.values())
     # Described once, before the first run: the load average then tells how busy the machine was at the start.
     machine = machine_info(torch.device("cpu")) | {"run_threads": args.threads}
     start = time.perf_counter()
     try:
         for index, spec in enumerate(runs, 1):
+            if spec in kept:
+                continue
             record = execute(spec, work_dir, args.flashsac_override)
             records.append(record)
             status = record["error"] or (
@@ -215,8 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     plot(results, records, png, f"flashsac (small) vs SB3 SAC, {args.threads} thread(s), {args.repeats} pair(s)")
     for task, entry in results.items():
         print(summary_line(task, budgets[task], entry))
-    kept = f"; run files kept in {work_dir}" if args.work_dir is not None else ""
-    print(f"{BENCHMARK}: wrote {args.out} and {png} ({total_s / 60:.1f} min){kept}")
+    kept_note = f"; run files kept in {work_dir}" if args.work_dir is not None else ""
+    print(f"{BENCHMARK}: wrote {args.out} and {png} ({total_s / 60:.1f} min){kept_note}")
     return 1 if any(record["error"] for record in records) else 0
 
 

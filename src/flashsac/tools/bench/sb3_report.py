@@ -1,7 +1,9 @@
 """Turning the run records of ``flashsac bench sb3`` into per-task statistics, flashsac/SB3 ratios, text and a PNG.
 
 Spreads: ``*_std`` over repeats is the sample standard deviation of the per-run values (``None`` with one run);
-the return's spread over episodes pools every evaluation episode of every run of that framework.
+the return's spread over episodes pools every evaluation episode of every run of that framework. ``return_iqm``
+is the interquartile mean of the per-run mean returns with its 95 % percentile-bootstrap interval over runs
+(``flashsac.tools.analysis.stats``; with 3 runs the IQM is their mean, the interval their resampled spread).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from flashsac.tools.analysis.stats import iqm, iqm_interval
 from flashsac.tools.bench.common import pyplot, save_figure
 
 __all__ = ["aggregate", "plot", "summary_line"]
@@ -41,10 +44,30 @@ def _framework_stats(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "process_wall_s": statistics.fmean(run["process_wall_s"] for run in runs),
         "process_cpu_s": statistics.fmean(cpu) if cpu else None,
         "return_mean": statistics.fmean(means),
+        "return_iqm": iqm_interval([means]).to_json(),
         "return_std_over_repeats": _spread(means),
         "return_std_over_episodes": statistics.pstdev(episodes),
         "episodes": len(episodes),
     }
+
+
+def reach(runs: list[dict[str, Any]], target: float) -> dict[str, Any] | None:
+    """When flashsac's learning curve first reaches ``target``.
+
+    That is the first in-loop evaluation step at which the IQM over runs of the evaluation returns is at least
+    ``target``, with the mean training seconds to that step.
+
+    Returns:
+        ``{"env_steps", "train_wall_s"}``, or ``None`` if no evaluation gets there (or no run has a curve).
+    """
+    curves = [run["curve"] for run in runs if run.get("curve")]
+    if not curves:
+        return None
+    for points in zip(*curves, strict=False):
+        steps = points[0][0]
+        if all(point[0] == steps for point in points) and iqm([point[1] for point in points]) >= target:
+            return {"env_steps": steps, "train_wall_s": statistics.fmean(point[2] for point in points)}
+    return None
 
 
 def _ratios(flashsac: dict[str, Any], sb3: dict[str, Any], pairs: list[tuple[dict, dict]]) -> dict[str, Any]:
@@ -75,7 +98,7 @@ def aggregate(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     for task in dict.fromkeys(record["task"] for record in records):
         runs = [record for record in records if record["task"] == task]
         ok = [record for record in runs if record["error"] is None]
-        entry: dict[str, Any] = {"failed_runs": len(runs) - len(ok), "ratios": None}
+        entry: dict[str, Any] = {"failed_runs": len(runs) - len(ok), "ratios": None, "flashsac_reaches_sb3_final": None}
         for name in ("flashsac", "sb3"):
             mine = [record for record in ok if record["framework"] == name]
             entry[name] = _framework_stats(mine) if mine else None
@@ -87,6 +110,9 @@ def aggregate(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                 if ("flashsac", pair) in by_pair and ("sb3", pair) in by_pair
             ]
             entry["ratios"] = _ratios(entry["flashsac"], entry["sb3"], pairs)
+            target = entry["sb3"]["return_iqm"]["iqm"]
+            mine = [record for record in ok if record["framework"] == "flashsac"]
+            entry["flashsac_reaches_sb3_final"] = reach(mine, target)
         results[task] = entry
     return results
 
@@ -96,8 +122,14 @@ def _side(name: str, stats: dict[str, Any] | None) -> str:
         return f"{_LABELS[name]} no successful run"
     return (
         f"{_LABELS[name]} {stats['train_wall_s']:.0f}s {stats['env_steps_per_s']:.0f} steps/s "
-        f"return {stats['return_mean']:.1f}±{stats['return_std_over_episodes']:.1f}"
+        f"return {stats['return_mean']:.1f}±{stats['return_std_over_episodes']:.1f} "
+        f"IQM {_interval(stats['return_iqm'])}"
     )
+
+
+def _interval(value: dict[str, Any]) -> str:
+    ci = value["ci"]
+    return f"{value['iqm']:.1f}" + ("" if ci is None else f" [{ci[0]:.1f}, {ci[1]:.1f}]")
 
 
 def summary_line(task: str, budget: int, entry: dict[str, Any]) -> str:
@@ -109,6 +141,13 @@ def summary_line(task: str, budget: int, entry: dict[str, Any]) -> str:
         line += (
             f" | flashsac/SB3: wall-clock x{ratios['wall_clock']:.2f}, steps/s x{ratios['env_steps_per_s']:.2f}, "
             f"return {ratios['return_difference']:+.1f} ({ratio})"
+        )
+    reached = entry.get("flashsac_reaches_sb3_final")
+    if ratios is not None:
+        line += " | flashsac reaches SB3's final IQM " + (
+            "within the budget: never"
+            if reached is None
+            else f"at {reached['env_steps']:,} steps, {reached['train_wall_s']:.0f}s"
         )
     if entry["failed_runs"]:
         line += f" | {entry['failed_runs']} run(s) FAILED"

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from flashsac.checkpointing.checkpoint_file import load_checkpoint
+from flashsac.tools.bench.sb3_worker import family_and_task
 from flashsac.tools.bench.train_runs import child_env
 
-__all__ = ["FRAMEWORKS", "RunSpec", "execute", "schedule", "train_window_s", "with_rates"]
+__all__ = ["FRAMEWORKS", "RunSpec", "execute", "schedule", "learning_curve", "with_rates"]
 
 FRAMEWORKS = ("flashsac", "sb3")
 _LOG_TAIL_LINES = 5
@@ -37,10 +38,12 @@ class RunSpec:
     budget: int
     threads: int
     episodes: int
+    evals: int = 5
+    """In-loop evaluations of a flashsac run (every ``budget / evals`` env steps): its learning curve."""
 
 
 def schedule(
-    tasks: list[str], budgets: dict[str, int], repeats: int, seed: int, threads: int, episodes: int
+    tasks: list[str], budgets: dict[str, int], repeats: int, seed: int, threads: int, episodes: int, evals: int = 5
 ) -> list[RunSpec]:
     """The run order: per task, ``repeats`` pairs, one run of each framework per pair, pair ``i`` seeded ``seed + i``.
 
@@ -51,7 +54,7 @@ def schedule(
     for task in tasks:
         for pair in range(repeats):
             order = FRAMEWORKS if pair % 2 == 0 else FRAMEWORKS[::-1]
-            runs += [RunSpec(name, task, pair, seed + pair, budgets[task], threads, episodes) for name in order]
+            runs += [RunSpec(name, task, pair, seed + pair, budgets[task], threads, episodes, evals) for name in order]
     return runs
 
 
@@ -80,26 +83,42 @@ def _failure(command: list[str], code: int, log: Path) -> str:
     return f"{' '.join(command[1:4])} ... exited with code {code} (log {log}): {tail}"
 
 
-def train_window_s(scalars_jsonl: Path, budget: int) -> float:
-    """Seconds of flashsac training proper, read from a run's ``scalars.jsonl``.
+def learning_curve(scalars_jsonl: Path, budget: int) -> tuple[float, list[tuple[int, float, float]]]:
+    """Seconds of flashsac training proper and its in-loop evaluations, read from a run's ``scalars.jsonl``.
 
-    From the initial evaluation's record (env step 0) to the training record at env step ``budget`` (the final
-    evaluation comes after it): start-up, both evaluations and the checkpoint write are outside the window.
+    Training proper runs from the initial evaluation's record (env step 0) to the training record at env step
+    ``budget``, less the time of every in-loop evaluation in between (an evaluation's record is written after
+    it ran, right after the training record of the same env step, so the difference of the two is its cost).
+    Start-up, the evaluations and the checkpoint write are outside the window.
+
+    Returns:
+        The window in seconds, and per in-loop evaluation after step 0 ``(env_steps, return, training seconds
+        up to that step)``.
 
     Raises:
-        ValueError: if either record is missing (the run was configured with other intervals, or it failed).
+        ValueError: if the step-0 evaluation or the training record at ``budget`` is missing (other intervals, or
+            the run failed).
     """
-    start = end = None
+    start = None
+    logged: dict[int, float] = {}
+    evals: list[tuple[int, float, float]] = []
     for line in scalars_jsonl.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
-        is_eval = "eval/avg_return" in record
-        if is_eval and record["env_steps"] == 0 and start is None:
-            start = record["wall_time"]
-        elif not is_eval and record["env_steps"] == budget:
-            end = record["wall_time"]
-    if start is None or end is None:
+        steps, wall = int(record["env_steps"]), float(record["wall_time"])
+        if "eval/avg_return" not in record:
+            logged[steps] = wall
+        elif steps == 0 and start is None:
+            start = wall
+        elif steps in logged:
+            evals.append((steps, float(record["eval/avg_return"]), wall - logged[steps]))
+    if start is None or budget not in logged:
         raise ValueError(f"{scalars_jsonl} lacks the step-0 evaluation or the training record at step {budget}.")
-    return end - start
+    curve, spent = [], 0.0
+    for steps, value, cost in evals:
+        curve.append((steps, value, logged[steps] - start - spent))
+        spent += cost
+    window = logged[budget] - start - sum(cost for steps, _, cost in evals if steps < budget)
+    return window, curve
 
 
 def _flashsac_details(checkpoint: Path) -> dict[str, Any]:
@@ -123,7 +142,8 @@ def _flashsac_details(checkpoint: Path) -> dict[str, Any]:
 
 def _run_flashsac(spec: RunSpec, run_dir: Path, overrides: list[str]) -> dict[str, Any]:
     python = sys.executable
-    train = [python, "-m", "flashsac.cli.main", "train", "env=mujoco", f"env.task={spec.task}", "preset=small"]
+    family, task = family_and_task(spec.task)
+    train = [python, "-m", "flashsac.cli.main", "train", f"env={family}", f"env.task={task}", "preset=small"]
     train += [
         f"train.num_env_steps={spec.budget}",
         f"seed={spec.seed}",
@@ -132,9 +152,9 @@ def _run_flashsac(spec: RunSpec, run_dir: Path, overrides: list[str]) -> dict[st
         f"logging.run_dir={run_dir}",
         "logging.tensorboard=false",
         "logging.progress=false",
-        # One training log exactly at the budget and no evaluation in between: the timed window stays clean.
-        f"train.eval_every_env_steps={spec.budget}",
-        f"train.log_every_env_steps={spec.budget}",
+        # A training log at each evaluation (their difference is the evaluation's cost, taken out of the window).
+        f"train.eval_every_env_steps={spec.budget // spec.evals}",
+        f"train.log_every_env_steps={spec.budget // spec.evals}",
         f"train.num_eval_episodes={spec.episodes}",
         *overrides,
     ]
@@ -152,10 +172,12 @@ def _run_flashsac(spec: RunSpec, run_dir: Path, overrides: list[str]) -> dict[st
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     report = json.loads(eval_json.read_text(encoding="utf-8"))
     returns = [float(value) for value in report["returns"]]
+    window, curve = learning_curve(run_dir / "scalars.jsonl", spec.budget)
     return {
         "env_steps": summary["env_steps"],
         "updates": summary["update_steps"],
-        "train_wall_s": train_window_s(run_dir / "scalars.jsonl", spec.budget),
+        "train_wall_s": window,
+        "curve": curve,
         "process_wall_s": wall + eval_wall,
         "process_cpu_s": None if cpu is None or eval_cpu is None else cpu + eval_cpu,
         "eval_returns": returns,
@@ -200,7 +222,7 @@ def execute(spec: RunSpec, work_dir: Path, flashsac_overrides: list[str]) -> dic
     processes: start-up, training, evaluation), ``eval_returns``/``eval_lengths`` (per episode),
     ``eval_mean``/``eval_std`` (over episodes), ``details`` (framework-specific settings) and ``error``.
     """
-    name = f"{spec.task}_{spec.framework}_pair{spec.pair}_s{spec.seed}"
+    name = f"{spec.task.replace('/', '-')}_{spec.framework}_pair{spec.pair}_s{spec.seed}"
     work_dir.mkdir(parents=True, exist_ok=True)
     if spec.framework == "flashsac":
         outcome = _run_flashsac(spec, work_dir / name, flashsac_overrides)

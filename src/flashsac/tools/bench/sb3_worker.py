@@ -23,10 +23,45 @@ import torch
 
 from flashsac.runtime.seeding import EVAL_SEED_OFFSET
 
-__all__ = ["SB3_FIX", "main", "run"]
+__all__ = ["SB3_FIX", "family_and_task", "main", "make_gym_env", "run"]
 
 """Added to the run seed for the evaluation env, as flashsac's trainer and ``flashsac eval`` do."""
 SB3_FIX = "pip install 'flashsac[bench]'"
+
+
+FAMILIES = ("mujoco", "dmc")
+"""Families a comparison task may name as ``family/task``; a bare id is a gymnasium (``mujoco``) id."""
+
+
+def family_and_task(name: str) -> tuple[str, str]:
+    """Split ``dmc/cartpole-swingup`` into ``("dmc", "cartpole-swingup")``; a bare id is ``("mujoco", id)``.
+
+    Raises:
+        ValueError: if the prefix before ``/`` is not one of :data:`FAMILIES`.
+    """
+    family, sep, task = name.partition("/")
+    if not sep:
+        return "mujoco", name
+    if family not in FAMILIES:
+        raise ValueError(f"task {name!r}: family {family!r} is not one of {', '.join(FAMILIES)}")
+    return family, task
+
+
+def make_gym_env(name: str, seed: int) -> Any:
+    """The ``gymnasium.Env`` SB3 trains on: ``gym.make(id)``, or the DMC task of ``dmc/<domain-task>``.
+
+    For DMC it is the same :class:`~flashsac.envs.adapters.dmc.DMCEnv` that flashsac's ``env=dmc`` steps (same
+    flat observation and action box) under a 1000-step ``TimeLimit``, its task RNG seeded with ``seed``.
+    """
+    import gymnasium as gym
+
+    family, task = family_and_task(name)
+    if family == "mujoco":
+        return gym.make(task)
+    from flashsac.envs.adapters.dmc import DEFAULT_EPISODE_STEPS, DMCEnv
+
+    domain, _, suite_task = task.partition("-")
+    return gym.wrappers.TimeLimit(DMCEnv(domain, suite_task, seed=seed), max_episode_steps=DEFAULT_EPISODE_STEPS)
 
 
 def _hyperparameters(model: Any) -> dict[str, Any]:
@@ -53,7 +88,9 @@ def _hyperparameters(model: Any) -> dict[str, Any]:
 
 
 def run(task: str, budget: int, seed: int, threads: int, episodes: int) -> dict[str, Any]:
-    """Train SB3 SAC on the gymnasium task ``task`` for ``budget`` env steps, then evaluate it deterministically.
+    """Train SB3 SAC on ``task`` for ``budget`` env steps, then evaluate it deterministically.
+
+    ``task`` is a gymnasium id or ``dmc/<domain-task>`` (:func:`make_gym_env`).
 
     Returns:
         A plain-data record: timings, update count, per-episode evaluation returns and lengths, hyper-parameters.
@@ -65,13 +102,13 @@ def run(task: str, budget: int, seed: int, threads: int, episodes: int) -> dict[
     from stable_baselines3.common.monitor import Monitor
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    model = SAC("MlpPolicy", gym.make(task), seed=seed, device="cpu", verbose=0)
+    model = SAC("MlpPolicy", make_gym_env(task, seed), seed=seed, device="cpu", verbose=0)
     wall_start, cpu_start = time.perf_counter(), time.process_time()
     model.learn(total_timesteps=budget)
     train_wall_s, train_cpu_s = time.perf_counter() - wall_start, time.process_time() - cpu_start
 
     # Monitor first, so returns and lengths are those of whole, unmodified episodes.
-    eval_env = DummyVecEnv([lambda: Monitor(gym.make(task))])
+    eval_env = DummyVecEnv([lambda: Monitor(make_gym_env(task, seed + EVAL_SEED_OFFSET))])
     eval_env.seed(seed + EVAL_SEED_OFFSET)
     returns, lengths = evaluate_policy(
         model, eval_env, n_eval_episodes=episodes, deterministic=True, return_episode_rewards=True
@@ -104,7 +141,7 @@ def run(task: str, budget: int, seed: int, threads: int, episodes: int) -> dict[
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, run, write the JSON record; exit code 2 when Stable-Baselines3 is missing."""
     parser = argparse.ArgumentParser(prog="python -m flashsac.tools.bench.sb3_worker", description=__doc__)
-    parser.add_argument("--task", required=True, help="gymnasium id, e.g. InvertedPendulum-v5")
+    parser.add_argument("--task", required=True, help="gymnasium id (InvertedPendulum-v5) or dmc/<domain-task>")
     parser.add_argument("--budget", type=int, required=True, help="env steps to train for")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")

@@ -95,13 +95,19 @@ def test_section_has_tables_with_machine_and_date_and_notes_for_missing_files(tm
 def test_sb3_and_paper_sections(tmp_path: Path) -> None:
     sb3 = {
         "machine": MACHINE,  # sb3_compare writes the older key: still read
-        "settings": {"budgets": {"torch/pendulum-swingup": 20000}, "repeats": 2},
+        "settings": {"budgets": {"torch/pendulum-swingup": 20000, "dmc/cartpole-swingup": 20000}, "repeats": 2},
         "results": {
             "torch/pendulum-swingup": {
-                "flashsac": {"return_mean": -180.5},
-                "sb3": {"return_mean": -210.0},
+                "flashsac": {"return_mean": -180.5, "train_wall_s": 50.0},
+                "sb3": {"return_mean": -210.0, "train_wall_s": 100.0},
                 "ratios": {"wall_clock": 0.5, "env_steps_per_s": 2.0},
-            }
+            },
+            "dmc/cartpole-swingup": {
+                "flashsac": {"return_iqm": {"iqm": 850.0, "ci": [800.0, 870.0]}, "train_wall_s": 400.4},
+                "sb3": {"return_iqm": {"iqm": 300.0, "ci": None}, "train_wall_s": 200.0},
+                "ratios": {"wall_clock": 2.0, "env_steps_per_s": 0.5},
+                "flashsac_reaches_sb3_final": {"env_steps": 4000, "train_wall_s": 81.2},
+            },
         },
     }
     paper = {
@@ -126,7 +132,11 @@ def test_sb3_and_paper_sections(tmp_path: Path) -> None:
     _write(tmp_path, "sb3_compare", sb3)
     _write(tmp_path, "paper_compare", paper)
     text = report.results_section(tmp_path, tmp_path)
-    assert "| torch/pendulum-swingup | 20,000 | 0.50 | 2.00 | -180 | -210 |" in text
+    # An older result file (means, no IQM, no learning curve) still renders.
+    assert "| torch/pendulum-swingup | 20,000 | -180 | -210 | 50 | 100 | - | 2.00 |" in text
+    row = "| dmc/cartpole-swingup | 20,000 | 850 [800, 870] | 300 | 400 | 200 | 4,000 steps, 81 s | 0.50 |"
+    assert row in text
+    assert "IQM over 2 run(s) per framework" in text
     assert "Machine: Test CPU @ 1.00GHz" in text
     assert "| dmc/cheetah-run | dmc/cheetah-run | 100,000 | 512 [480, 540] (3) | 600 ± 30 (10) |" in text
     assert "Compared 2026-11-20T08:00:00+00:00" in text

@@ -13,7 +13,7 @@ import pytest
 
 from flashsac.tools.bench import sb3_compare
 from flashsac.tools.bench.sb3_report import aggregate, plot, summary_line
-from flashsac.tools.bench.sb3_runs import schedule, train_window_s, with_rates
+from flashsac.tools.bench.sb3_runs import learning_curve, schedule, with_rates
 
 
 def _record(framework: str, pair: int, wall: float, returns: list[float], task: str = "T", **extra: Any) -> dict:
@@ -58,21 +58,24 @@ def test_schedule_alternates_frameworks_and_the_first_of_each_pair() -> None:
         ("B", "sb3", 12),
     ]
     assert {r.budget for r in runs if r.task == "B"} == {200}
-    assert {(r.threads, r.episodes) for r in runs} == {(2, 5)}
+    assert {(r.threads, r.episodes, r.evals) for r in runs} == {(2, 5, 5)}
 
 
-def test_train_window_runs_from_the_initial_eval_to_the_training_log_at_the_budget(tmp_path: Path) -> None:
+def test_train_window_runs_from_the_initial_eval_to_the_budget_less_the_in_loop_evaluations(tmp_path: Path) -> None:
     lines = [
         {"env_steps": 0, "wall_time": 1.5, "eval/avg_return": 3.0},
         {"env_steps": 1000, "wall_time": 4.0, "perf/env_steps_per_s": 1.0},
+        {"env_steps": 1000, "wall_time": 5.0, "eval/avg_return": 6.0},  # in-loop evaluation: 1 s, taken out
         {"env_steps": 2000, "wall_time": 10.25, "perf/env_steps_per_s": 1.0},
         {"env_steps": 2000, "wall_time": 12.0, "eval/avg_return": 9.0},  # final evaluation: outside the window
     ]
     path = tmp_path / "scalars.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    assert train_window_s(path, 2000) == pytest.approx(8.75)
+    window, curve = learning_curve(path, 2000)
+    assert window == pytest.approx(10.25 - 1.5 - 1.0)
+    assert curve == [(1000, 6.0, pytest.approx(2.5)), (2000, 9.0, pytest.approx(7.75))]
     with pytest.raises(ValueError, match="step 3000"):
-        train_window_s(path, 3000)
+        learning_curve(path, 3000)
 
 
 def test_aggregate_matches_hand_computed_statistics_and_ratios() -> None:
@@ -123,7 +126,9 @@ def test_failed_runs_are_counted_and_leave_no_ratio_without_a_successful_pair(tm
     line = summary_line("T", 1000, results["T"])
     assert "SB3 SAC no successful run" in line and "1 run(s) FAILED" in line
     line = summary_line("U", 1000, results["U"])
-    assert line.startswith("sb3 U (1,000 env steps): flashsac 12s 83 steps/s return 2.0±0.0 | SB3 SAC 6s 167 steps/s")
+    assert line.startswith(
+        "sb3 U (1,000 env steps): flashsac 12s 83 steps/s return 2.0±0.0 IQM 2.0 | SB3 SAC 6s 167 steps/s"
+    )
     assert "wall-clock x2.00, steps/s x0.50, return -2.0 (x0.50)" in line
     png = tmp_path / "out.png"
     plot(results, records, png, "title")
@@ -192,3 +197,74 @@ def test_a_tiny_real_comparison_writes_json_png_and_a_summary_line(
     assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
     lines = capsys.readouterr().out.splitlines()
     assert any(line.startswith("sb3 InvertedPendulum-v5 (120 env steps): flashsac ") for line in lines)
+
+
+def test_family_and_task_reads_a_family_prefix_and_rejects_an_unknown_one() -> None:
+    from flashsac.tools.bench.sb3_worker import family_and_task
+
+    assert family_and_task("Hopper-v5") == ("mujoco", "Hopper-v5")
+    assert family_and_task("dmc/cartpole-balance_sparse") == ("dmc", "cartpole-balance_sparse")
+    with pytest.raises(ValueError, match="family 'torch' is not one of mujoco, dmc"):
+        family_and_task("torch/pendulum-swingup")
+
+
+@pytest.mark.sim
+@pytest.mark.skipif(not _importable("dm_control"), reason="needs dm_control")
+def test_the_sb3_side_steps_the_same_dmc_env_as_flashsac_under_a_1000_step_limit() -> None:
+    import numpy as np
+    import torch
+
+    from flashsac.envs.registry import make_env
+    from flashsac.tools.bench.sb3_worker import make_gym_env
+
+    env = make_gym_env("dmc/cartpole-balance_sparse", seed=3)
+    obs, _ = env.reset(seed=3)
+    ours = make_env("dmc", "cartpole-balance_sparse", num_envs=1, seed=3, device=torch.device("cpu"))
+    our_obs, _ = ours.reset(3)
+    assert env.observation_space.shape == (5,)
+    np.testing.assert_allclose(obs, our_obs[0].numpy())
+    steps, truncated = 0, False
+    while not truncated:
+        _, _, terminated, truncated, _ = env.step(np.zeros(1, dtype=np.float32))
+        assert not terminated
+        steps += 1
+    assert steps == 1000
+    env.close()
+    ours.close()
+
+
+def test_reach_finds_the_first_evaluation_whose_iqm_over_runs_meets_the_target() -> None:
+    from flashsac.tools.bench.sb3_report import reach
+
+    runs = [
+        {"curve": [(100, 1.0, 10.0), (200, 5.0, 20.0), (300, 9.0, 30.0)]},
+        {"curve": [(100, 3.0, 12.0), (200, 7.0, 22.0), (300, 9.0, 32.0)]},
+    ]
+    # IQM of two values is their mean: 2, 6, 9.
+    assert reach(runs, 6.0) == {"env_steps": 200, "train_wall_s": pytest.approx(21.0)}
+    assert reach(runs, 2.0) == {"env_steps": 100, "train_wall_s": pytest.approx(11.0)}
+    assert reach(runs, 9.5) is None
+    assert reach([{"curve": None}], 1.0) is None
+
+
+def test_resume_keeps_matching_successful_runs_and_frameworks_filters(tmp_path: Path) -> None:
+    import argparse
+
+    from flashsac.tools.bench.sb3_runs import RunSpec
+
+    out = tmp_path / "r.json"
+    done = [
+        _record("sb3", 0, 20.0, [4.0]) | {"budget": 1000, "episodes": 1, "evals": 5},
+        _record("flashsac", 0, 10.0, [1.0]) | {"budget": 1000, "episodes": 1, "evals": 5},
+        _failed("sb3", 1) | {"budget": 1000, "threads": 1, "episodes": 1, "evals": 5},
+    ]
+    out.write_text(json.dumps({"settings": {"flashsac_overrides": ["a=1"]}, "runs": done}))
+    runs = schedule(["T"], {"T": 1000}, repeats=2, seed=0, threads=1, episodes=1)
+    args = argparse.Namespace(resume=True, out=out, flashsac_override=["a=2"])
+    kept = sb3_compare._kept_runs(args, runs)
+    # The flashsac run was made with other overrides and the failed run is redone: only SB3 pair 0 is kept.
+    assert list(kept) == [RunSpec("sb3", "T", 0, 0, 1000, 1, 1, 5)]
+    args.flashsac_override = ["a=1"]
+    assert len(sb3_compare._kept_runs(args, runs)) == 2
+    args.resume = False
+    assert sb3_compare._kept_runs(args, runs) == {}
