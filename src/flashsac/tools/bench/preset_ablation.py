@@ -50,6 +50,7 @@ VARIANTS: dict[str, list[str]] = {
     "entropy target 0.5": ["agent.temp_target_sigma=0.5"],
     "temperature 0.1": ["agent.temp_initial_value=0.1"],
     "tau 0.005": ["agent.tau=0.005"],
+    "tau 0.05": ["agent.tau=0.05"],
     "no reward scaling": ["agent.normalize_reward=false"],
     "n-step 3": ["agent.n_step=3"],
     "updates 2": ["train.updates_per_vector_step=2"],

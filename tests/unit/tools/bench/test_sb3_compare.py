@@ -143,8 +143,8 @@ def test_bad_flags_and_a_missing_sb3_fail_with_one_clear_line(
     assert exit_info.value.code == 2
     assert "--repeats must be at least 1" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        sb3_compare.main(["--tasks", "Hopper-v5"])
-    assert "no default budget for Hopper-v5; pass --budget N" in capsys.readouterr().err
+        sb3_compare.main(["--tasks", "Walker2d-v5"])
+    assert "no default budget for Walker2d-v5; pass --budget N" in capsys.readouterr().err
 
     assert sb3_compare.main(["--tasks", "Foo-v5", "--budget", "10", "--out", str(tmp_path / "r.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
