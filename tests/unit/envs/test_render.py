@@ -20,7 +20,7 @@ def _assert_frame(frame: np.ndarray) -> None:
     assert frame.min() != frame.max(), "a constant frame shows nothing"
 
 
-@pytest.mark.parametrize("task", ["pendulum-swingup", "cartpole-balance"])
+@pytest.mark.parametrize("task", ["pendulum-swingup", "cartpole-balance", "point-reach_sparse"])
 def test_torch_tasks_draw_the_state_of_the_chosen_env(task: str) -> None:
     env = make_env("torch", task, 2, seed=0, device=CPU)
     assert env.spec.can_render
