@@ -48,10 +48,20 @@ VARIANTS: dict[str, list[str]] = {
     "warm-up 5000": ["buffer.min_size=5000"],
     "init std 0.3": ["agent.init_std=0.3"],
     "entropy target 0.5": ["agent.temp_target_sigma=0.5"],
+    "entropy target 0.05": ["agent.temp_target_sigma=0.05"],
     "temperature 0.1": ["agent.temp_initial_value=0.1"],
+    "temperature 0.001": ["agent.temp_initial_value=0.001"],
+    "no noise repetition": ["agent.noise_zeta_max=1"],
+    "std cap 0.2": ["agent.log_std_max=-1.6"],
+    "width/2 + temperature 0.001": [
+        "agent.actor_hidden_dim=32",
+        "agent.critic_hidden_dim=64",
+        "agent.temp_initial_value=0.001",
+    ],
     "tau 0.005": ["agent.tau=0.005"],
     "tau 0.05": ["agent.tau=0.05"],
     "no reward scaling": ["agent.normalize_reward=false"],
+    "raw rewards, support +-100": ["agent.normalize_reward=false", "agent.normalized_g_max=100"],
     "n-step 3": ["agent.n_step=3"],
     "updates 2": ["train.updates_per_vector_step=2"],
     "updates 0.5": ["train.updates_per_vector_step=0.5"],
@@ -186,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         for variant in args.variants
     ]
     holder = tempfile.TemporaryDirectory(prefix="ablate-") if args.work_dir is None else None
-    work_dir = Path(holder.name) if holder is not None else args.work_dir
+    work_dir: Path = Path(holder.name) if holder is not None else args.work_dir
     work_dir.mkdir(parents=True, exist_ok=True)
     machine = machine_info(torch.device("cpu")) | {"jobs": args.jobs}
     records: list[dict[str, Any]] = []
