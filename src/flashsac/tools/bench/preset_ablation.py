@@ -195,8 +195,12 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds
         for variant in args.variants
     ]
-    holder = tempfile.TemporaryDirectory(prefix="ablate-") if args.work_dir is None else None
-    work_dir = Path(holder.name if holder is not None else args.work_dir)
+    holder: tempfile.TemporaryDirectory[str] | None = None
+    if args.work_dir is None:
+        holder = tempfile.TemporaryDirectory(prefix="ablate-")
+        work_dir = Path(holder.name)
+    else:
+        work_dir = Path(args.work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     machine = machine_info(torch.device("cpu")) | {"jobs": args.jobs}
     records: list[dict[str, Any]] = []
