@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -53,6 +54,7 @@ VARIANTS: dict[str, list[str]] = {
     "temperature 0.001": ["agent.temp_initial_value=0.001"],
     "no noise repetition": ["agent.noise_zeta_max=1"],
     "std cap 0.2": ["agent.log_std_max=-1.6"],
+    "width/2 + tau 0.05": ["agent.actor_hidden_dim=32", "agent.critic_hidden_dim=64", "agent.tau=0.05"],
     "width/2 + temperature 0.001": [
         "agent.actor_hidden_dim=32",
         "agent.critic_hidden_dim=64",
@@ -81,7 +83,8 @@ class AblationRun:
 
 def _run(spec: AblationRun, args: argparse.Namespace, work_dir: Path) -> dict[str, Any]:
     family, _, task = spec.task.partition("/")
-    name = f"{spec.task.replace('/', '-')}_{spec.variant.replace(' ', '_').replace('/', 'd').replace('*', 'x')}"
+    variant = re.sub(r"[^A-Za-z0-9._+-]", "", spec.variant.replace(" ", "_").replace("/", "d").replace("*", "x"))
+    name = f"{spec.task.replace('/', '-')}_{variant}"  # a folder name Hydra reads back as one plain string
     run_dir = work_dir / f"{name}_s{spec.seed}"
     overrides = [
         f"env={family}",

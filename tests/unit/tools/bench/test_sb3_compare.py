@@ -177,7 +177,7 @@ def test_a_tiny_real_comparison_writes_json_png_and_a_summary_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "sb3.json"
-    argv = ["--tasks", "InvertedPendulum-v5", "--budget", "120", "--episodes", "1", "--out", str(out)]
+    argv = ["--tasks", "InvertedPendulum-v5", "--budget", "120", "--repeats", "1", "--episodes", "1", "--out", str(out)]
     # 100 random steps before the first update, as SB3's learning_starts: 20 updates each.
     argv += ["--flashsac-override", "buffer.min_size=100", "--flashsac-override", "train.batch_size=64"]
     assert sb3_compare.main(argv) == 0
