@@ -105,6 +105,8 @@ def _run(spec: AblationRun, args: argparse.Namespace, work_dir: Path) -> dict[st
     if summary.exists():  # finished by an earlier, interrupted call with the same --work-dir: reuse it
         returncode, tail = 0, ""
         record |= {"wall_s": json.loads(summary.read_text(encoding="utf-8"))["wall_time_s"], "reused": True}
+    elif args.no_train:
+        return record | {"error": "not run (--no-train and no finished run in --work-dir)"}
     else:
         run = run_train(overrides, run_dir, threads=1)
         returncode, tail = run.returncode, run.log_tail
@@ -174,6 +176,11 @@ def _parser() -> argparse.ArgumentParser:
         "--work-dir",
         type=Path,
         help="keep the run folders here (default: deleted); a finished run already there is reused, not rerun",
+    )
+    parser.add_argument(
+        "--no-train",
+        action="store_true",
+        help="train nothing: report only the runs already finished in --work-dir (the others show as not run)",
     )
     return parser
 

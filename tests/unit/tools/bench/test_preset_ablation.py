@@ -67,10 +67,12 @@ def test_a_finished_run_in_the_work_dir_is_reused_not_rerun(tmp_path: Path, monk
         raise AssertionError("a finished run was trained again")
 
     monkeypatch.setattr(preset_ablation, "run_train", no_training)
-    args = argparse.Namespace(preset="small", evals=1, episodes=None)
+    args = argparse.Namespace(preset="small", evals=1, episodes=None, no_train=True)
     record = preset_ablation._run(AblationRun("dmc/t", "n-step 3", 0, 3000), args, tmp_path)
     assert record["error"] is None and record["reused"] is True
     assert record["final"] == 7.0 and record["wall_s"] == 12.5 and record["overrides"] == ["agent.n_step=3"]
+    missing = preset_ablation._run(AblationRun("dmc/t", "base", 0, 3000), args, tmp_path)
+    assert missing["error"].startswith("not run")
 
 
 def test_bad_flags_fail_with_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
