@@ -106,7 +106,7 @@ def _run(spec: AblationRun, args: argparse.Namespace, work_dir: Path) -> dict[st
         returncode, tail = 0, ""
         record |= {"wall_s": json.loads(summary.read_text(encoding="utf-8"))["wall_time_s"], "reused": True}
     elif args.no_train:
-        return record | {"error": "not run (--no-train and no finished run in --work-dir)"}
+        return record | {"wall_s": 0.0, "error": "not run (--no-train and no finished run in --work-dir)"}
     else:
         run = run_train(overrides, run_dir, threads=1)
         returncode, tail = run.returncode, run.log_tail

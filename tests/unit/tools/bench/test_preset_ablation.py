@@ -72,7 +72,7 @@ def test_a_finished_run_in_the_work_dir_is_reused_not_rerun(tmp_path: Path, monk
     assert record["error"] is None and record["reused"] is True
     assert record["final"] == 7.0 and record["wall_s"] == 12.5 and record["overrides"] == ["agent.n_step=3"]
     missing = preset_ablation._run(AblationRun("dmc/t", "base", 0, 3000), args, tmp_path)
-    assert missing["error"].startswith("not run")
+    assert missing["error"].startswith("not run") and missing["wall_s"] == 0.0  # printed like any other run
 
 
 def test_bad_flags_fail_with_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
