@@ -19,7 +19,7 @@ from typing import Any
 
 from flashsac.checkpointing.checkpoint_file import load_checkpoint
 from flashsac.tools.bench.sb3_worker import family_and_task
-from flashsac.tools.bench.train_runs import child_env
+from flashsac.tools.bench.train_runs import child_env, read_scalars
 
 __all__ = ["FRAMEWORKS", "RunSpec", "execute", "schedule", "learning_curve", "with_rates"]
 
@@ -83,8 +83,8 @@ def _failure(command: list[str], code: int, log: Path) -> str:
     return f"{' '.join(command[1:4])} ... exited with code {code} (log {log}): {tail}"
 
 
-def learning_curve(scalars_jsonl: Path, budget: int) -> tuple[float, list[tuple[int, float, float]]]:
-    """Seconds of flashsac training proper and its in-loop evaluations, read from a run's ``scalars.jsonl``.
+def learning_curve(run_dir: Path, budget: int) -> tuple[float, list[tuple[int, float, float]]]:
+    """Seconds of flashsac training proper and its in-loop evaluations, read from ``run_dir/scalars.jsonl``.
 
     Training proper runs from the initial evaluation's record (env step 0) to the training record at env step
     ``budget``, less the time of every in-loop evaluation in between (an evaluation's record is written after
@@ -102,8 +102,7 @@ def learning_curve(scalars_jsonl: Path, budget: int) -> tuple[float, list[tuple[
     start = None
     logged: dict[int, float] = {}
     evals: list[tuple[int, float, float]] = []
-    for line in scalars_jsonl.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
+    for record in read_scalars(run_dir):
         steps, wall = int(record["env_steps"]), float(record["wall_time"])
         if "eval/avg_return" not in record:
             logged[steps] = wall
@@ -112,7 +111,9 @@ def learning_curve(scalars_jsonl: Path, budget: int) -> tuple[float, list[tuple[
         elif steps in logged:
             evals.append((steps, float(record["eval/avg_return"]), wall - logged[steps]))
     if start is None or budget not in logged:
-        raise ValueError(f"{scalars_jsonl} lacks the step-0 evaluation or the training record at step {budget}.")
+        raise ValueError(
+            f"{run_dir / 'scalars.jsonl'} lacks the step-0 evaluation or the training record at step {budget}."
+        )
     curve, spent = [], 0.0
     for steps, value, cost in evals:
         curve.append((steps, value, logged[steps] - start - spent))
@@ -172,7 +173,7 @@ def _run_flashsac(spec: RunSpec, run_dir: Path, overrides: list[str]) -> dict[st
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     report = json.loads(eval_json.read_text(encoding="utf-8"))
     returns = [float(value) for value in report["returns"]]
-    window, curve = learning_curve(run_dir / "scalars.jsonl", spec.budget)
+    window, curve = learning_curve(run_dir, spec.budget)
     return {
         "env_steps": summary["env_steps"],
         "updates": summary["update_steps"],

@@ -71,11 +71,11 @@ def test_train_window_runs_from_the_initial_eval_to_the_budget_less_the_in_loop_
     ]
     path = tmp_path / "scalars.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    window, curve = learning_curve(path, 2000)
+    window, curve = learning_curve(tmp_path, 2000)
     assert window == pytest.approx(10.25 - 1.5 - 1.0)
     assert curve == [(1000, 6.0, pytest.approx(2.5)), (2000, 9.0, pytest.approx(7.75))]
     with pytest.raises(ValueError, match="step 3000"):
-        learning_curve(path, 3000)
+        learning_curve(tmp_path, 3000)
 
 
 def test_aggregate_matches_hand_computed_statistics_and_ratios() -> None:
