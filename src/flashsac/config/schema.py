@@ -31,6 +31,8 @@ FINAL_OBS_MODES = ("exact", "post_reset")
 """Valid ``env.final_obs`` values (``post_reset`` is an ablation, see :mod:`flashsac.envs.bounded`)."""
 AMP_DTYPES = ("float16", "bfloat16")
 """Valid ``agent.amp_dtype`` values."""
+CRITIC_LOSSES = ("cross_entropy", "value_mse")
+"""Valid ``agent.critic_loss`` values."""
 OBS_DTYPES = ("float32", "bfloat16", "float16")
 """Valid ``buffer.obs_dtype`` values."""
 WANDB_MODES = ("online", "offline", "disabled")
@@ -109,6 +111,14 @@ class AgentConfig:
     """Inverted residual blocks in each critic member's trunk (docs/algorithm.md section 2.3)."""
     critic_num_bins: int = checked(101, at_least(2))
     """Bins K of the categorical critic's support on [-G_max, G_max] (docs/algorithm.md section 2.3)."""
+    critic_loss: str = checked("cross_entropy", one_of(CRITIC_LOSSES))
+    """What the critic regresses toward the projected soft Bellman target: ``cross_entropy`` (the paper) matches the
+    whole distribution; ``value_mse`` is the squared error between the expected values of prediction and target
+    (an ablation factor; docs/algorithm.md section 3.5)."""
+    critic_init_value_std: float | None = checked(None, optional(positive(), "a zero head bias"))
+    """Width, in scaled-return units, of the critic's initial value distribution: the head bias starts as the
+    Gaussian log-profile ``-z^2 / (2 s^2)`` over the support, so every state-action starts with its mass near 0.
+    null (the paper) starts the bias at zero, which spreads the initial mass over the whole support."""
     normalized_g_max: float = checked(5.0, positive())
     """Half-width G_max of the categorical support [-G_max, G_max], in scaled-return units; the reward scaler
     (agents/flashsac/reward_scaling.py) scales rewards so returns fit it (docs/algorithm.md section 5.1)."""

@@ -85,6 +85,7 @@ class FlashSACAgent:
             cfg.critic_num_bins,
             -g_max,
             g_max,
+            cfg.critic_init_value_std,
         ).to(device)
         self.target_critic = copy.deepcopy(self.critic).requires_grad_(False)
         self.temperature = Temperature(cfg.temp_initial_value).to(device)
@@ -244,7 +245,10 @@ class FlashSACAgent:
             target = losses.categorical_projection(next_probs, reward, bootstrap_discount, entropy_bonus, support)
         with self.precision.autocast():
             logits = self.critic(joint_obs, joint_action)[:, :batch_size]
-            loss = losses.critic_loss(torch.log_softmax(logits.float(), dim=-1), target)
+            if self.cfg.critic_loss == "value_mse":
+                loss = losses.critic_value_loss(self.critic.expected_value(logits), target, support)
+            else:
+                loss = losses.critic_loss(torch.log_softmax(logits.float(), dim=-1), target)
         q_mean = self.critic.expected_value(logits.detach()).mean()
         return loss, entropy_bonus.max(), q_mean
 

@@ -14,6 +14,7 @@ __all__ = [
     "actor_loss",
     "categorical_projection",
     "critic_loss",
+    "critic_value_loss",
     "select_min_member",
     "target_entropy",
     "temperature_loss",
@@ -89,6 +90,19 @@ def critic_loss(log_probs: torch.Tensor, target_probs: torch.Tensor) -> torch.Te
         target_probs: ``(B, K)`` projected target (no gradient).
     """
     return -(target_probs.unsqueeze(0) * log_probs).sum(-1).mean()
+
+
+def critic_value_loss(values: torch.Tensor, target_probs: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
+    """Squared error of each member's expected value against the projected target's (``value_mse``).
+
+    The alternative to :func:`critic_loss`, averaged over members and batch.
+
+    Args:
+        values: ``(E, B)`` online expected values ``sum_j p_j z_j`` at (s, a).
+        target_probs: ``(B, K)`` projected target (no gradient).
+        support: ``(K,)`` atom values.
+    """
+    return (values - (target_probs * support).sum(-1).unsqueeze(0)).square().mean()
 
 
 def actor_loss(

@@ -101,7 +101,14 @@ class Critic(nn.Module):
     support: torch.Tensor
 
     def __init__(
-        self, input_dim: int, hidden_dim: int, num_blocks: int, num_bins: int, v_min: float, v_max: float
+        self,
+        input_dim: int,
+        hidden_dim: int,
+        num_blocks: int,
+        num_bins: int,
+        v_min: float,
+        v_max: float,
+        init_value_std: float | None = None,
     ) -> None:
         super().__init__()
         self.num_qs = 2
@@ -109,6 +116,11 @@ class Critic(nn.Module):
         self.head = UnitLinear(hidden_dim, num_bins, ensemble_size=self.num_qs)
         self.head_bias = nn.Parameter(torch.zeros(self.num_qs, 1, num_bins))
         self.register_buffer("support", torch.linspace(v_min, v_max, num_bins))
+        if init_value_std is not None:
+            # A peaked start: the unit-norm head's logits vary by about 1 across bins, so a zero bias spreads the
+            # mass over the whole support and the initial values differ at random across actions.
+            with torch.no_grad():
+                self.head_bias.copy_((-0.5 * (self.support / init_value_std) ** 2).expand_as(self.head_bias))
 
     def forward(self, critic_obs: torch.Tensor, unit_action: torch.Tensor) -> torch.Tensor:
         """Return logits ``(2, B, num_bins)`` for ``critic_obs (B, d)`` and actions in tanh units ``(B, A)``."""

@@ -17,4 +17,5 @@ BENCHMARKS: dict[str, str] = {
     "gpu-smoke": "flashsac.tools.bench.gpu_smoke",
     "scale": "flashsac.tools.bench.scale",
     "ablate": "flashsac.tools.bench.preset_ablation",
+    "critic-probe": "flashsac.tools.bench.critic_probe",
 }

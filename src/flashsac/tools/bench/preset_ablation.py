@@ -67,6 +67,10 @@ VARIANTS: dict[str, list[str]] = {
     "n-step 3": ["agent.n_step=3"],
     "updates 2": ["train.updates_per_vector_step=2"],
     "updates 0.5": ["train.updates_per_vector_step=0.5"],
+    "critic loss cross_entropy": ["agent.critic_loss=cross_entropy"],
+    "critic loss value_mse": ["agent.critic_loss=value_mse"],
+    "critic init 0.2": ["agent.critic_init_value_std=0.2"],
+    "critic init 0.2 + tau 0.05": ["agent.critic_init_value_std=0.2", "agent.tau=0.05"],
 }
 """Variant name -> the ``flashsac train`` overrides it adds to the base preset (one factor each)."""
 
