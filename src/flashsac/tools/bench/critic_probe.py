@@ -74,7 +74,7 @@ def probe(checkpoint: Path, at: list[int], actions: list[float], seed: int, nois
     """Critic values and Monte-Carlo returns (both in scaled-return units) at each probe step and action.
 
     With ``noisy`` > 0, each (step, action) also gets the mean return of that many rollouts in which the policy
-    acts with its training noise after the probe action (noise seeds 0..noisy-1): the returns the critic models.
+    acts with its training noise after the probe action (noise seeds 0..noisy-1): the noisy policy's returns.
     """
     policy = load_policy(checkpoint)
     agent, cfg = policy.agent, policy.cfg
@@ -82,6 +82,11 @@ def probe(checkpoint: Path, at: list[int], actions: list[float], seed: int, nois
         raise SystemExit(
             f"critic-probe: {checkpoint} acts on {policy.spec.action_dim} action dimensions; the probe varies one "
             "action (use a 1-D task such as dmc cartpole)."
+        )
+    if policy.spec.critic_obs_dim is not None:
+        raise SystemExit(
+            f"critic-probe: {checkpoint} has a privileged critic observation; the probe feeds the critic the actor's "
+            "observation, so it supports only tasks without one."
         )
     env = make_env_from_config(cfg.env, seed, torch.device("cpu"), num_envs=1)
     agent.actor.eval()
