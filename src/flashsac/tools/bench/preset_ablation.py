@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -112,6 +113,8 @@ def _run(spec: AblationRun, args: argparse.Namespace, work_dir: Path) -> dict[st
     elif args.no_train:
         return record | {"wall_s": 0.0, "error": "not run (--no-train and no finished run in --work-dir)"}
     else:
+        # An unfinished run left by an interrupted call: start clean, or its logs would be appended to.
+        shutil.rmtree(run_dir, ignore_errors=True)
         run = run_train(overrides, run_dir, threads=1)
         returncode, tail = run.returncode, run.log_tail
         record |= {"wall_s": run.wall_s}

@@ -75,6 +75,30 @@ def test_a_finished_run_in_the_work_dir_is_reused_not_rerun(tmp_path: Path, monk
     assert missing["error"].startswith("not run") and missing["wall_s"] == 0.0  # printed like any other run
 
 
+def test_an_unfinished_run_in_the_work_dir_is_trained_again_from_scratch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir = tmp_path / "dmc-t_n-step_3_s0"
+    run_dir.mkdir()
+    stale = [{"env_steps": 0, "eval/avg_return": 99.0}, {"env_steps": 1000, "eval/avg_return": 98.0}]
+    (run_dir / "scalars.jsonl").write_text("".join(json.dumps(line) + "\n" for line in stale))
+
+    def fake_training(overrides: list[str], directory: Path, threads: int) -> argparse.Namespace:
+        assert not directory.exists()  # the interrupted run's files are gone before training starts
+        directory.mkdir()
+        fresh = [{"env_steps": 0, "eval/avg_return": 1.0}, {"env_steps": 3000, "eval/avg_return": 5.0}]
+        with (directory / "scalars.jsonl").open("a") as handle:  # the trainer appends
+            handle.write("".join(json.dumps(line) + "\n" for line in fresh))
+        return argparse.Namespace(returncode=0, log_tail="", wall_s=3.0)
+
+    monkeypatch.setattr(preset_ablation, "run_train", fake_training)
+    args = argparse.Namespace(preset="small", evals=1, episodes=None, no_train=False)
+    record = preset_ablation._run(AblationRun("dmc/t", "n-step 3", 0, 3000), args, tmp_path)
+    assert record["error"] is None
+    assert [tuple(point) for point in record["evals"]] == [(0, 1.0), (3000, 5.0)]  # none of the stale ones
+    assert record["final"] == 5.0
+
+
 def test_bad_flags_fail_with_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     for argv, message in (
