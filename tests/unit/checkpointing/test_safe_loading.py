@@ -276,7 +276,7 @@ def test_check_compatible_names_action_dim_and_bins(real_checkpoint: Path) -> No
     message = str(info.value)
     assert "env action_dim: checkpoint 1 vs env 2" in message
     assert "agent.critic_num_bins: checkpoint 11 vs config 21" in message
-    assert "agent.actor_num_blocks: checkpoint 1 vs config 3" in message  # the small preset has 1 block
+    assert "agent.actor_num_blocks: checkpoint 1 vs config 3" in message  # the torch default (preset=quick) has 1 block
     assert "obs_dim" not in message
 
 

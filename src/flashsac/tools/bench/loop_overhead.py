@@ -116,7 +116,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--small-nets",
         action="store_true",
-        help="the small preset's networks (actor 1x64, critic 1x128), not paper size",
+        help="one-block small networks (actor 1x64, critic 1x128, as preset=quick), not paper size",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the envs, actions and agent")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON result file; the PNG goes beside it")
@@ -385,7 +385,9 @@ def main(argv: list[str] | None = None) -> int:
         "options": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "cases"},
         "cases": [case.label for case in args.cases],
         "target_ratio": TARGET_RATIO,
-        "networks": "the small preset's networks" if args.small_nets else "paper-size networks (AgentConfig defaults)",
+        "networks": "one-block small networks (preset=quick's)"
+        if args.small_nets
+        else "paper-size networks (AgentConfig defaults)",
         "records": [],
     }
     for case in args.cases:

@@ -72,6 +72,7 @@ VARIANTS: dict[str, list[str]] = {
     "critic loss value_mse": ["agent.critic_loss=value_mse"],
     "critic init 0.2": ["agent.critic_init_value_std=0.2"],
     "critic init 0.2 + tau 0.05": ["agent.critic_init_value_std=0.2", "agent.tau=0.05"],
+    "batch 512 + value_mse": ["train.batch_size=512", "agent.critic_loss=value_mse"],
 }
 """Variant name -> the ``flashsac train`` overrides it adds to the base preset (one factor each)."""
 

@@ -193,7 +193,7 @@ def test_a_tiny_real_comparison_writes_json_png_and_a_summary_line(
     ratios = payload["results"]["InvertedPendulum-v5"]["ratios"]
     assert ratios["wall_clock"] == pytest.approx(fs["train_wall_s"] / sb["train_wall_s"])
     assert any("SB3 SAC defaults (MlpPolicy): actor MLP [256, 256]" in note for note in payload["notes"])
-    assert any("actor 1 block(s) x 64" in note for note in payload["notes"])
+    assert any("actor 2 block(s) x 64" in note for note in payload["notes"])
     assert out.with_suffix(".png").read_bytes()[:4] == b"\x89PNG"
     lines = capsys.readouterr().out.splitlines()
     assert any(line.startswith("sb3 InvertedPendulum-v5 (120 env steps): flashsac ") for line in lines)
