@@ -15,6 +15,7 @@ Usage: ``flashsac bench critic-probe --checkpoint RUN/checkpoints/final.pt``.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +57,7 @@ def _rollout(
                 probe_obs = obs
                 action = agent.action_scaler.to_env(unit_action.view(1, -1))
             elif t > at and noise is not None:
-                mean, log_std = agent.actor(obs.to(agent.device))
-                action = agent.action_scaler.to_env(torch.tanh(mean + log_std.exp() * noise()))
+                action = agent.action_scaler.to_env(agent.actor.sample(obs.to(agent.device), noise())[0])
             else:
                 action = agent.act(obs, deterministic=True)
         step = env.step(action)
@@ -155,7 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Probe the checkpoint, print one line per probe step, write the JSON if ``--out`` is given."""
     args = _parser().parse_args(argv)
     if not args.checkpoint.is_file():
@@ -183,4 +183,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(__import__("sys").argv[1:]))
+    sys.exit(main())
